@@ -1,0 +1,3 @@
+namespace FanOut.Hangfire;
+
+internal static class Placeholder;
