@@ -1,0 +1,187 @@
+using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Runs;
+using FanOut.Hangfire.Storage;
+using Hangfire.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FanOut.Hangfire.Dispatch;
+
+/// <summary>
+/// One cron firing (or manual trigger) of a fan-out: takes the fan-out's lease, streams the source from the run's last
+/// checkpoint, and records the run. Runs inside the dispatch job, so a failure is retried by Hangfire as the same run.
+/// </summary>
+internal sealed partial class CronDispatcher(
+    FanOutRegistry registry,
+    HangfireServices hangfire,
+    RunStore runs,
+    DispatchLease lease,
+    RunDispatcher dispatcher,
+    IServiceScopeFactory scopes,
+    TimeProvider time,
+    ILogger<CronDispatcher> logger)
+{
+    internal const string RunIdParameter = "FanOut.RunId";
+
+    public async Task<string> DispatchAsync(string fanOutId, string? triggeredRunId, PerformContext? context, CancellationToken cancellationToken)
+    {
+        var cron = registry.FindCron(fanOutId);
+        if (cron is null || !cron.Options.Enabled)
+        {
+            LogNotDeclared(fanOutId);
+            return $"Cron fan-out '{fanOutId}' is not declared or is disabled in this application; nothing dispatched.";
+        }
+
+        var (runId, isNewFiring) = RunIdOf(triggeredRunId, context);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["FanOutId"] = fanOutId, ["FanOutRunId"] = runId });
+
+        RunRecord? record;
+        using (var connection = hangfire.Storage.GetConnection())
+        {
+            record = runs.Find(connection, runId);
+        }
+
+        if (record?.Status is RunRecord.Dispatched or RunRecord.Skipped)
+        {
+            return $"Run {runId} was already {record.Status}; nothing more to dispatch.";
+        }
+
+        var holder = isNewFiring && cron.Options.Overlap == FanOutOverlap.Skip
+            ? lease.TryAcquire(fanOutId, runId)
+            : await lease.AcquireAsync(fanOutId, runId, cron.Options.OverlapWaitTimeout, cancellationToken).ConfigureAwait(false);
+        if (holder is not null)
+        {
+            return Overlapped(cron, runId, holder, isNewFiring);
+        }
+
+        try
+        {
+            return await DispatchHoldingLeaseAsync(cron, runId, record, context, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lease.Release(fanOutId, runId);
+        }
+    }
+
+    private async Task<string> DispatchHoldingLeaseAsync(
+        RegisteredCron cron,
+        string runId,
+        RunRecord? record,
+        PerformContext? context,
+        CancellationToken cancellationToken)
+    {
+        var @event = registry.FindEvent(cron.EventName)!;
+        if (record is null)
+        {
+            using var connection = hangfire.Storage.GetConnection();
+            using var transaction = connection.CreateWriteTransaction();
+            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName);
+            transaction.Commit();
+        }
+
+        var resumeFrom = record?.Checkpoint ?? DispatchCheckpoint.Start;
+        if (resumeFrom.Items > 0)
+        {
+            LogResuming(cron.Id, runId, resumeFrom.Items);
+        }
+
+        using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopKeeping = new CancellationTokenSource();
+        var keeper = lease.KeepAsync(cron.Id, runId, leaseLost, stopKeeping.Token);
+        var started = time.GetTimestamp();
+        DispatchCheckpoint done;
+        try
+        {
+            var scope = scopes.CreateAsyncScope();
+            await using var scopeDisposal = scope.ConfigureAwait(false);
+            var sourceContext = new FanOutSourceContext(cron.Id, cron.EventName, runId, context?.BackgroundJob.CreatedAt is { } createdAt
+                ? new DateTimeOffset(DateTime.SpecifyKind(createdAt, DateTimeKind.Utc))
+                : time.GetUtcNow());
+            var items = cron.Source.ReadAsync(scope.ServiceProvider, sourceContext, registry.EncoderFor(@event), leaseLost.Token);
+            done = await dispatcher.DispatchAsync(
+                runId,
+                @event,
+                items,
+                resumeFrom,
+                transaction => lease.Renew(transaction, cron.Id, runId),
+                committed: null,
+                leaseLost.Token).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"Cron fan-out '{cron.Id}', source {cron.SourceType.Name}: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException(
+                $"Cron fan-out '{cron.Id}': run {runId} lost its dispatch lease to another run and stopped; it will resume from its checkpoint when retried.");
+        }
+        finally
+        {
+            await stopKeeping.CancelAsync().ConfigureAwait(false);
+            await keeper.ConfigureAwait(false);
+        }
+
+        using (var connection = hangfire.Storage.GetConnection())
+        using (var transaction = connection.CreateWriteTransaction())
+        {
+            runs.Finish(transaction, runId, RunRecord.Dispatched, registry.Options.RunRetention);
+            transaction.Commit();
+        }
+
+        var elapsed = time.GetElapsedTime(started);
+        LogDispatched(cron.Id, runId, done.Items, done.Jobs, elapsed.TotalMilliseconds);
+        return $"Run {runId}: dispatched {done.Items} items as {done.Jobs} jobs to {@event.Handlers.Count} handler(s) of '{cron.EventName}'.";
+    }
+
+    private string Overlapped(RegisteredCron cron, string runId, string holder, bool isNewFiring)
+    {
+        if (!isNewFiring || cron.Options.Overlap == FanOutOverlap.Wait)
+        {
+            // A retry or a manual trigger must not be lost: fail, and let Hangfire retry it later.
+            throw new TimeoutException(
+                $"Cron fan-out '{cron.Id}': run {runId} waited for run {holder} to finish dispatching and timed out; Hangfire will retry it.");
+        }
+
+        using (var connection = hangfire.Storage.GetConnection())
+        using (var transaction = connection.CreateWriteTransaction())
+        {
+            runs.Skip(transaction, runId, cron.Id, cron.EventName, registry.Options.RunRetention);
+            transaction.Commit();
+        }
+
+        LogSkipped(cron.Id, runId, holder);
+        return $"Skipped: run {holder} of cron fan-out '{cron.Id}' was still dispatching (overlap rule: Skip).";
+    }
+
+    private static (string RunId, bool IsNewFiring) RunIdOf(string? triggeredRunId, PerformContext? context)
+    {
+        if (triggeredRunId is not null)
+        {
+            return (triggeredRunId, false);
+        }
+
+        var stored = context?.GetJobParameter<string>(RunIdParameter);
+        if (!string.IsNullOrEmpty(stored))
+        {
+            return (stored, false);
+        }
+
+        var runId = RunIds.New();
+        context?.SetJobParameter(RunIdParameter, runId);
+        return (runId, true);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cron fan-out {FanOutId} fired, but it is not declared or is disabled in this application; nothing dispatched")]
+    private partial void LogNotDeclared(string fanOutId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cron fan-out {FanOutId} resumes run {FanOutRunId} after {Items} items already dispatched")]
+    private partial void LogResuming(string fanOutId, string fanOutRunId, long items);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cron fan-out {FanOutId} run {FanOutRunId} dispatched {Items} items as {Jobs} jobs in {ElapsedMs:F0} ms")]
+    private partial void LogDispatched(string fanOutId, string fanOutRunId, long items, long jobs, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cron fan-out {FanOutId} firing {FanOutRunId} skipped: run {HoldingRunId} is still dispatching")]
+    private partial void LogSkipped(string fanOutId, string fanOutRunId, string holdingRunId);
+}

@@ -1,0 +1,18 @@
+using FanOut.Hangfire.Registration;
+using Hangfire.Storage;
+
+namespace FanOut.Hangfire.Dispatch;
+
+/// <summary>
+/// Creates the child jobs of one chunk (one per item and handler) and commits them in a single storage transaction,
+/// together with whatever <c>inSameTransaction</c> writes (the checkpoint and the lease renewal).
+/// </summary>
+internal interface IChunkWriter
+{
+    void Write(
+        IStorageConnection connection,
+        string runId,
+        RegisteredEvent @event,
+        IReadOnlyList<DispatchItem> chunk,
+        Action<IWriteOnlyTransaction> inSameTransaction);
+}

@@ -1,0 +1,107 @@
+using FanOut.Hangfire;
+using FanOut.Hangfire.Registration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Declares cron fan-outs and handlers on an <see cref="IFanOutBuilder"/>.</summary>
+public static class FanOutBuilderExtensions
+{
+    /// <summary>
+    /// Declares a cron fan-out: on every firing of <paramref name="cron"/>, the source streams items and each one is
+    /// sent as <paramref name="sends"/>, one Hangfire job per item and handler.
+    /// </summary>
+    /// <typeparam name="TSource">
+    /// A class implementing <see cref="IFanOutSource{TItem}"/>, resolved from DI in a scope per dispatch (registered
+    /// as scoped unless already registered).
+    /// </typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="id">The fan-out's id: letters, digits, '-', '_', '.' and '/', unique among cron fan-outs.</param>
+    /// <param name="cron">A Cronos expression with 5 fields, or 6 with seconds first; configuration can override it.</param>
+    /// <param name="sends">The event the items are sent as; at least one handler must listen to it.</param>
+    /// <param name="configure">Sets further options: time zone, queue, overlap rule.</param>
+    /// <returns>The builder, to chain further declarations.</returns>
+    public static IFanOutBuilder AddCron<TSource>(
+        this IFanOutBuilder builder,
+        string id,
+        string cron,
+        string sends,
+        Action<CronFanOutOptions>? configure = null)
+        where TSource : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        Names.ThrowIfInvalidId(id, "cron fan-out id", nameof(id));
+        ArgumentException.ThrowIfNullOrWhiteSpace(cron);
+        Names.ThrowIfInvalidId(sends, $"event name sent by cron fan-out '{id}'", nameof(sends));
+
+        var itemType = ItemTypeOf(typeof(TSource), typeof(IFanOutSource<>), nameof(TSource));
+        DeclarationsOf(builder).Add(new CronDeclaration(id, sends, typeof(TSource), itemType));
+
+        builder.Services.TryAddScoped<TSource>();
+        builder.Services.AddOptions<CronFanOutOptions>(id).Configure(options =>
+        {
+            options.Cron = cron;
+            configure?.Invoke(options);
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Declares a handler: every item sent as <paramref name="on"/> becomes one Hangfire job that calls it, with its own
+    /// retries. Several handlers may listen to one event; each gets its own job per item.
+    /// </summary>
+    /// <typeparam name="THandler">
+    /// A class implementing <see cref="IFanOutHandler{TItem}"/>, resolved from DI in a scope per job (registered as
+    /// scoped unless already registered).
+    /// </typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="id">
+    /// The handler's id: letters, digits, '-', '_', '.' and '/', unique among handlers. Stored in every job it gets,
+    /// so keep it stable; the class behind it can be renamed freely.
+    /// </param>
+    /// <param name="on">The event the handler listens to.</param>
+    /// <param name="configure">Sets further options: retry attempts and delays, queue.</param>
+    /// <returns>The builder, to chain further declarations.</returns>
+    public static IFanOutBuilder AddHandler<THandler>(
+        this IFanOutBuilder builder,
+        string id,
+        string on,
+        Action<FanOutHandlerOptions>? configure = null)
+        where THandler : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        Names.ThrowIfInvalidId(id, "handler id", nameof(id));
+        Names.ThrowIfInvalidId(on, $"event name of handler '{id}'", nameof(on));
+
+        var itemType = ItemTypeOf(typeof(THandler), typeof(IFanOutHandler<>), nameof(THandler));
+        DeclarationsOf(builder).Add(new HandlerDeclaration(id, on, typeof(THandler), itemType));
+
+        builder.Services.TryAddScoped<THandler>();
+        if (configure is not null)
+        {
+            builder.Services.AddOptions<FanOutHandlerOptions>(id).Configure(configure);
+        }
+
+        return builder;
+    }
+
+    private static FanOutDeclarations DeclarationsOf(IFanOutBuilder builder) =>
+        builder is FanOutBuilder own
+            ? own.Declarations
+            : throw new ArgumentException("Use the builder returned by AddFanOut.", nameof(builder));
+
+    private static Type ItemTypeOf(Type type, Type openInterface, string paramName)
+    {
+        var implemented = type.GetInterfaces()
+            .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == openInterface)
+            .ToList();
+        return implemented.Count switch
+        {
+            1 => implemented[0].GetGenericArguments()[0],
+            0 => throw new ArgumentException(
+                $"{type.FullName} does not implement {openInterface.Name.Split('`')[0]}<TItem>.", paramName),
+            _ => throw new ArgumentException(
+                $"{type.FullName} implements {openInterface.Name.Split('`')[0]}<TItem> more than once; a class serves one item type.", paramName),
+        };
+    }
+}

@@ -1,0 +1,140 @@
+using System.Runtime.CompilerServices;
+using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Runs;
+using FanOut.Hangfire.Storage;
+using Hangfire.States;
+
+namespace FanOut.Hangfire;
+
+internal sealed class FanOutClient(
+    FanOutRegistry registry,
+    HangfireServices hangfire,
+    RunStore runs,
+    RunDispatcher dispatcher) : IFanOutClient
+{
+    private static readonly System.Reflection.MethodInfo DispatchMethod =
+        typeof(FanOutDispatchJob).GetMethod(nameof(FanOutDispatchJob.DispatchAsync))!;
+
+    public Task<string> SendAsync<TItem>(string eventName, TItem item, CancellationToken cancellationToken = default)
+    {
+        if (item is null)
+        {
+            throw new ArgumentNullException(nameof(item), $"The item sent as event '{eventName}' is null; items must not be null.");
+        }
+
+        return SendManyAsync(eventName, [item], cancellationToken);
+    }
+
+    public async Task<string> SendManyAsync<TItem>(string eventName, IEnumerable<TItem> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var @event = EventOf(eventName);
+        var encoder = registry.EncoderFor(@event);
+
+        // Every item is checked before anything is stored, so bad input sends nothing.
+        var encoded = items.Select((item, position) => encoder.Encode(item, position)).ToList();
+        if (encoded.Count == 0)
+        {
+            throw new ArgumentException($"No items were given to send as event '{eventName}'.", nameof(items));
+        }
+
+        return await SendEncodedAsync(@event, ToAsync(encoded), cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<string> SendManyAsync<TItem>(string eventName, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var @event = EventOf(eventName);
+        return SendEncodedAsync(@event, Encode(items, registry.EncoderFor(@event), cancellationToken), cancellationToken);
+    }
+
+    public Task<string> TriggerAsync(string fanOutId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(fanOutId);
+        var cron = registry.FindCron(fanOutId);
+        if (cron is null)
+        {
+            var declared = string.Join(", ", registry.Crons.Select(c => $"'{c.Id}'"));
+            throw new ArgumentException($"No cron fan-out '{fanOutId}' is declared (declared: {(declared.Length == 0 ? "none" : declared)}).", nameof(fanOutId));
+        }
+
+        if (!cron.Options.Enabled)
+        {
+            throw new ArgumentException($"Cron fan-out '{fanOutId}' is disabled in configuration and cannot be triggered.", nameof(fanOutId));
+        }
+
+        var runId = RunIds.New();
+        var job = hangfire.CreateJob(typeof(FanOutDispatchJob), DispatchMethod, [fanOutId, runId, null, CancellationToken.None], cron.Options.Queue);
+        hangfire.Client.Create(job, new EnqueuedState(cron.Options.Queue) { Reason = "Triggered through IFanOutClient" });
+        return Task.FromResult(runId);
+    }
+
+    private async Task<string> SendEncodedAsync(RegisteredEvent @event, IAsyncEnumerable<DispatchItem> items, CancellationToken cancellationToken)
+    {
+        var runId = RunIds.New();
+        using (var connection = hangfire.Storage.GetConnection())
+        using (var transaction = connection.CreateWriteTransaction())
+        {
+            runs.Start(transaction, runId, RunRecord.SendKind, @event.Name, @event.Name);
+            transaction.Commit();
+        }
+
+        var sent = DispatchCheckpoint.Start;
+        try
+        {
+            sent = await dispatcher.DispatchAsync(runId, @event, items, DispatchCheckpoint.Start, null, c => sent = c, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Finish(runId, RunRecord.Interrupted);
+            throw new FanOutSendException(
+                $"Sending event '{@event.Name}' stopped after {sent.Items} items (run {runId}); those stay sent. {ex.Message}",
+                runId,
+                sent.Items,
+                ex);
+        }
+
+        Finish(runId, RunRecord.Dispatched);
+        return runId;
+    }
+
+    private void Finish(string runId, string status)
+    {
+        using var connection = hangfire.Storage.GetConnection();
+        using var transaction = connection.CreateWriteTransaction();
+        runs.Finish(transaction, runId, status, registry.Options.RunRetention);
+        transaction.Commit();
+    }
+
+    private RegisteredEvent EventOf(string eventName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(eventName);
+        return registry.FindEvent(eventName) ?? throw new ArgumentException(
+            $"No handler listens to event '{eventName}', so sending it would do nothing; declare one with AddHandler<T>(id, on: \"{eventName}\").",
+            nameof(eventName));
+    }
+
+    private static async IAsyncEnumerable<DispatchItem> Encode<TItem>(
+        IAsyncEnumerable<TItem> items,
+        Items.ItemEncoder encoder,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long position = 0;
+        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return encoder.Encode(item, position++);
+        }
+    }
+
+#pragma warning disable CS1998 // An in-memory list needs no awaiting; it only has to look like a stream.
+    private static async IAsyncEnumerable<DispatchItem> ToAsync(List<DispatchItem> items)
+#pragma warning restore CS1998
+    {
+        foreach (var item in items)
+        {
+            yield return item;
+        }
+    }
+}

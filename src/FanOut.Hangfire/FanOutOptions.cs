@@ -1,0 +1,41 @@
+namespace FanOut.Hangfire;
+
+/// <summary>Options shared by every fan-out and event of the application.</summary>
+public sealed class FanOutOptions
+{
+    /// <summary>
+    /// Gets or sets how many items are read from a source and committed to storage at once, together with the
+    /// dispatch checkpoint that makes dispatch exactly once.
+    /// </summary>
+    /// <value>The default value is 500. It must be between 1 and 10,000.</value>
+    /// <remarks>Dispatch memory grows with the chunk, never with the number of items.</remarks>
+    public int ChunkSize { get; set; } = 500;
+
+    /// <summary>Gets or sets the largest item accepted, measured as the UTF-8 bytes of its JSON.</summary>
+    /// <value>The default value is 32,768 bytes. It must be between 64 bytes and 1 MiB.</value>
+    /// <remarks>Items are stored in every child job; keep them to IDs or a few fields and let the handler load the rest.</remarks>
+    public int MaxItemBytes { get; set; } = 32 * 1024;
+
+    /// <summary>
+    /// Gets or sets how long a dispatch holds its fan-out's lease without renewing it. A running dispatch renews the
+    /// lease continuously; the duration only matters when a dispatching process dies, since until the lease runs out
+    /// no other run of that fan-out can start (a retry of the same run takes its own lease back at once).
+    /// </summary>
+    /// <value>The default value is 5 minutes. It must be between 5 seconds and 1 hour.</value>
+    public TimeSpan DispatchLeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets how many times Hangfire retries a dispatch that failed (a source that threw, storage that went away).</summary>
+    /// <value>The default value is 10, Hangfire's own default.</value>
+    public int DispatchRetryAttempts { get; set; } = 10;
+
+    /// <summary>
+    /// Gets or sets the delays between dispatch retries; the last one repeats. Empty means Hangfire's own
+    /// growing back-off. Hangfire schedules retries with one-second precision.
+    /// </summary>
+    /// <value>The default value is empty (Hangfire's back-off).</value>
+    public IList<TimeSpan> DispatchRetryDelays { get; } = [];
+
+    /// <summary>Gets or sets how long a run's record is kept after its dispatch finished.</summary>
+    /// <value>The default value is 7 days.</value>
+    public TimeSpan RunRetention { get; set; } = TimeSpan.FromDays(7);
+}

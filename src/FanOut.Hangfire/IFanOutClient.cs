@@ -1,0 +1,55 @@
+namespace FanOut.Hangfire;
+
+/// <summary>
+/// Sends events and triggers cron fan-outs from anywhere in the application. Each call starts a run and
+/// returns its id.
+/// </summary>
+// One name for "send many", whether the items are in memory or streamed, reads better than two; RS0026 guards
+// against adding optional parameters to overloads later, which this interface will not do.
+#pragma warning disable RS0026
+public interface IFanOutClient
+{
+    /// <summary>Sends one item as an event: one background job per handler listening to the event.</summary>
+    /// <typeparam name="TItem">The item type: a string ID or any JSON-round-trippable value.</typeparam>
+    /// <param name="eventName">The event to send; at least one handler must listen to it.</param>
+    /// <param name="item">The item; not <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>The id of the run.</returns>
+    /// <exception cref="ArgumentException">The event is not declared, or the item is null, too large or not valid JSON for the event's item type.</exception>
+    Task<string> SendAsync<TItem>(string eventName, TItem item, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends items as one run of an event. Every item is checked before anything is sent, so bad input sends nothing.
+    /// </summary>
+    /// <typeparam name="TItem">The item type: a string ID or any JSON-round-trippable value.</typeparam>
+    /// <param name="eventName">The event to send; at least one handler must listen to it.</param>
+    /// <param name="items">The items; none may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>The id of the run.</returns>
+    /// <exception cref="ArgumentException">The event is not declared, or an item is null, too large or not valid JSON for the event's item type.</exception>
+    Task<string> SendManyAsync<TItem>(string eventName, IEnumerable<TItem> items, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Streams items as one run of an event, one chunk at a time, so memory stays flat however many items come.
+    /// </summary>
+    /// <typeparam name="TItem">The item type: a string ID or any JSON-round-trippable value.</typeparam>
+    /// <param name="eventName">The event to send; at least one handler must listen to it.</param>
+    /// <param name="items">The items; none may be <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>The id of the run.</returns>
+    /// <exception cref="FanOutSendException">
+    /// An item was bad, or the stream failed, after some chunks had been sent. The exception tells the run id and how
+    /// many items were sent; those stay sent.
+    /// </exception>
+    Task<string> SendManyAsync<TItem>(string eventName, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Triggers a cron fan-out now, outside its schedule. The dispatch runs as a Hangfire job, like a cron firing.
+    /// </summary>
+    /// <param name="fanOutId">The id of a declared, enabled cron fan-out.</param>
+    /// <param name="cancellationToken">Cancels the trigger.</param>
+    /// <returns>The id of the run the dispatch will create.</returns>
+    /// <exception cref="ArgumentException">No enabled cron fan-out has this id.</exception>
+    Task<string> TriggerAsync(string fanOutId, CancellationToken cancellationToken = default);
+}
+#pragma warning restore RS0026

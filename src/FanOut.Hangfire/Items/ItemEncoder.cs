@@ -1,0 +1,60 @@
+using System.Text;
+using System.Text.Json;
+using FanOut.Hangfire.Dispatch;
+
+namespace FanOut.Hangfire.Items;
+
+/// <summary>Turns items into what a child job stores, rejecting null, oversized and unreadable items with a clear message.</summary>
+internal sealed class ItemEncoder(string eventName, Type eventItemType, int maxItemBytes)
+{
+    public DispatchItem Encode<TItem>(TItem item, long position)
+    {
+        if (item is null)
+        {
+            throw new ArgumentException($"Item #{position} sent as event '{eventName}' is null; items must not be null.", "items");
+        }
+
+        string json;
+        try
+        {
+            json = ItemJson.Serialize(item);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new ArgumentException($"Item #{position} sent as event '{eventName}' cannot be written as JSON: {ex.Message}", "items", ex);
+        }
+
+        var bytes = Encoding.UTF8.GetByteCount(json);
+        if (bytes > maxItemBytes)
+        {
+            throw new ArgumentException(
+                $"Item #{position} sent as event '{eventName}' is {bytes} bytes of JSON, over the limit of {maxItemBytes} (FanOutOptions.MaxItemBytes). Send an ID and let the handler load the rest.",
+                "items");
+        }
+
+        if (typeof(TItem) != eventItemType)
+        {
+            EnsureReadableAs(json, position);
+        }
+
+        return new DispatchItem(ItemJson.KeyOf(json), json);
+    }
+
+    private void EnsureReadableAs(string json, long position)
+    {
+        try
+        {
+            if (ItemJson.Deserialize(json, eventItemType) is null)
+            {
+                throw new JsonException("it reads back as null");
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new ArgumentException(
+                $"Item #{position} sent as event '{eventName}' cannot be read as {eventItemType.Name}, the item type of its handlers: {ex.Message}",
+                "items",
+                ex);
+        }
+    }
+}

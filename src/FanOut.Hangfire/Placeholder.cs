@@ -1,3 +1,0 @@
-namespace FanOut.Hangfire;
-
-internal static class Placeholder;

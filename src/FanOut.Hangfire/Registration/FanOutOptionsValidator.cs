@@ -1,0 +1,151 @@
+using Cronos;
+using Microsoft.Extensions.Options;
+
+namespace FanOut.Hangfire.Registration;
+
+/// <summary>Every option rule in one place; a failure names the fan-out or handler it is about.</summary>
+internal sealed class FanOutOptionsValidator :
+    IValidateOptions<FanOutOptions>,
+    IValidateOptions<CronFanOutOptions>,
+    IValidateOptions<FanOutHandlerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FanOutOptions options)
+    {
+        var result = new ValidateOptionsResultBuilder();
+        if (options.ChunkSize is < 1 or > 10_000)
+        {
+            result.AddError($"ChunkSize must be between 1 and 10000, not {options.ChunkSize}.", "FanOut");
+        }
+
+        if (options.MaxItemBytes is < 64 or > 1024 * 1024)
+        {
+            result.AddError($"MaxItemBytes must be between 64 and 1048576, not {options.MaxItemBytes}.", "FanOut");
+        }
+
+        if (options.DispatchLeaseDuration < TimeSpan.FromSeconds(5) || options.DispatchLeaseDuration > TimeSpan.FromHours(1))
+        {
+            result.AddError($"DispatchLeaseDuration must be between 5 seconds and 1 hour, not {options.DispatchLeaseDuration}.", "FanOut");
+        }
+
+        if (options.RunRetention <= TimeSpan.Zero)
+        {
+            result.AddError($"RunRetention must be positive, not {options.RunRetention}.", "FanOut");
+        }
+
+        AddRetryErrors(result, "FanOut", "Dispatch", options.DispatchRetryAttempts, options.DispatchRetryDelays);
+        return result.Build();
+    }
+
+    public ValidateOptionsResult Validate(string? name, CronFanOutOptions options)
+    {
+        var result = new ValidateOptionsResultBuilder();
+        var what = $"Cron fan-out '{name}'";
+
+        var cronProblem = CronProblem(options.Cron);
+        if (cronProblem is not null)
+        {
+            result.AddError($"{what}: the cron expression '{options.Cron}' is invalid: {cronProblem}", what);
+        }
+
+        if (TimeZoneProblem(options.TimeZone) is { } zoneProblem)
+        {
+            result.AddError($"{what}: {zoneProblem}", what);
+        }
+
+        if (Names.QueueProblem(options.Queue) is { } queueProblem)
+        {
+            result.AddError($"{what}: the queue '{options.Queue}' {queueProblem}.", what);
+        }
+
+        if (options.OverlapWaitTimeout <= TimeSpan.Zero)
+        {
+            result.AddError($"{what}: OverlapWaitTimeout must be positive, not {options.OverlapWaitTimeout}.", what);
+        }
+
+        if (!Enum.IsDefined(options.Overlap))
+        {
+            result.AddError($"{what}: Overlap '{options.Overlap}' is not one of Skip, Wait.", what);
+        }
+
+        return result.Build();
+    }
+
+    public ValidateOptionsResult Validate(string? name, FanOutHandlerOptions options)
+    {
+        var result = new ValidateOptionsResultBuilder();
+        var what = $"Handler '{name}'";
+        if (Names.QueueProblem(options.Queue) is { } queueProblem)
+        {
+            result.AddError($"{what}: the queue '{options.Queue}' {queueProblem}.", what);
+        }
+
+        AddRetryErrors(result, what, string.Empty, options.RetryAttempts, options.RetryDelays);
+        return result.Build();
+    }
+
+    public static CronExpression ParseCron(string expression)
+    {
+        var fields = expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        return CronExpression.Parse(expression, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+    }
+
+    public static TimeZoneInfo FindTimeZone(string id) => TimeZoneInfo.FindSystemTimeZoneById(id);
+
+    private static string? CronProblem(string? expression)
+    {
+        if (string.IsNullOrWhiteSpace(expression))
+        {
+            return "it is empty.";
+        }
+
+        var fields = expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        if (!expression.StartsWith('@') && fields is not (5 or 6))
+        {
+            return $"it has {fields} fields; use 5 (minute hour day month weekday) or 6 (seconds first).";
+        }
+
+        try
+        {
+            ParseCron(expression);
+            return null;
+        }
+        catch (CronFormatException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    private static string? TimeZoneProblem(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return "the time zone is empty.";
+        }
+
+        try
+        {
+            FindTimeZone(id);
+            return null;
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return $"the time zone '{id}' is unknown on this machine; use an IANA id such as 'Europe/Paris'.";
+        }
+    }
+
+    private static void AddRetryErrors(ValidateOptionsResultBuilder result, string what, string prefix, int attempts, IList<TimeSpan> delays)
+    {
+        if (attempts < 0)
+        {
+            result.AddError($"{what}: {prefix}RetryAttempts must be zero or more, not {attempts}.", what);
+        }
+
+        foreach (var delay in delays)
+        {
+            if (delay < TimeSpan.Zero)
+            {
+                result.AddError($"{what}: {prefix}RetryDelays must not be negative, not {delay}.", what);
+            }
+        }
+    }
+}

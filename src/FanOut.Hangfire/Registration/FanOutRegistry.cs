@@ -1,0 +1,163 @@
+using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.Execution;
+using FanOut.Hangfire.Items;
+using Microsoft.Extensions.Options;
+
+namespace FanOut.Hangfire.Registration;
+
+/// <summary>
+/// The declarations of Program.cs resolved against their options and checked as a whole. Building it throws one
+/// exception listing every problem, each naming its fan-out, handler or event.
+/// </summary>
+internal sealed class FanOutRegistry
+{
+    private readonly Dictionary<string, RegisteredCron> _crons = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RegisteredHandler> _handlers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RegisteredEvent> _events = new(StringComparer.Ordinal);
+
+    public FanOutRegistry(
+        FanOutDeclarations declarations,
+        IOptions<FanOutOptions> options,
+        IOptionsMonitor<CronFanOutOptions> cronOptions,
+        IOptionsMonitor<FanOutHandlerOptions> handlerOptions)
+    {
+        var problems = new List<string>();
+        Options = Resolve(() => options.Value, problems) ?? new FanOutOptions();
+        DispatchRetry = RetryPolicies.Create(Options.DispatchRetryAttempts, Options.DispatchRetryDelays);
+
+        foreach (var declaration in declarations.Handlers)
+        {
+            var handler = ResolveHandler(declaration, handlerOptions, problems);
+            if (handler is not null)
+            {
+                _handlers.Add(handler.Id, handler);
+            }
+        }
+
+        foreach (var group in _handlers.Values.GroupBy(h => h.EventName, StringComparer.Ordinal))
+        {
+            var handlers = group.ToList();
+            var itemTypes = handlers.Select(h => h.ItemType).Distinct().ToList();
+            if (itemTypes.Count > 1)
+            {
+                problems.Add($"Event '{group.Key}': its handlers take different item types ({string.Join(", ", handlers.Select(h => $"'{h.Id}' takes {h.ItemType.Name}"))}); all handlers of an event take the same type.");
+            }
+
+            _events.Add(group.Key, new RegisteredEvent(group.Key, itemTypes[0], handlers));
+        }
+
+        foreach (var declaration in declarations.Crons)
+        {
+            var cron = ResolveCron(declaration, cronOptions, problems);
+            if (cron is not null)
+            {
+                _crons.Add(cron.Id, cron);
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(
+                "FanOut.Hangfire configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => " - " + p)));
+        }
+    }
+
+    public FanOutOptions Options { get; }
+
+    public global::Hangfire.AutomaticRetryAttribute DispatchRetry { get; }
+
+    public IReadOnlyCollection<RegisteredCron> Crons => _crons.Values;
+
+    public IReadOnlyCollection<RegisteredHandler> Handlers => _handlers.Values;
+
+    public IReadOnlyCollection<RegisteredEvent> Events => _events.Values;
+
+    public RegisteredCron? FindCron(string id) => _crons.GetValueOrDefault(id);
+
+    public RegisteredHandler? FindHandler(string id) => _handlers.GetValueOrDefault(id);
+
+    public RegisteredEvent? FindEvent(string name) => _events.GetValueOrDefault(name);
+
+    public ItemEncoder EncoderFor(RegisteredEvent @event) => new(@event.Name, @event.ItemType, Options.MaxItemBytes);
+
+    private static RegisteredHandler? ResolveHandler(
+        HandlerDeclaration declaration,
+        IOptionsMonitor<FanOutHandlerOptions> monitor,
+        List<string> problems)
+    {
+        var options = Resolve(() => monitor.Get(declaration.Id), problems);
+        if (ItemJson.RoundTripProblem(declaration.ItemType) is { } problem)
+        {
+            problems.Add($"Handler '{declaration.Id}': its item type {declaration.ItemType.FullName} does not survive a JSON round trip: {problem}");
+        }
+
+        if (options is null)
+        {
+            return null;
+        }
+
+        var invoker = (IHandlerInvoker)Activator.CreateInstance(
+            typeof(HandlerInvoker<>).MakeGenericType(declaration.ItemType), declaration.HandlerType)!;
+        return new RegisteredHandler(
+            declaration.Id,
+            declaration.EventName,
+            declaration.HandlerType,
+            declaration.ItemType,
+            options,
+            invoker,
+            RetryPolicies.Create(options.RetryAttempts, options.RetryDelays));
+    }
+
+    private RegisteredCron? ResolveCron(
+        CronDeclaration declaration,
+        IOptionsMonitor<CronFanOutOptions> monitor,
+        List<string> problems)
+    {
+        var options = Resolve(() => monitor.Get(declaration.Id), problems);
+        var what = $"Cron fan-out '{declaration.Id}'";
+        if (!_events.TryGetValue(declaration.EventName, out var @event))
+        {
+            problems.Add($"{what} sends event '{declaration.EventName}', but no handler listens to it; add one with AddHandler<T>(id, on: \"{declaration.EventName}\").");
+        }
+        else if (@event.ItemType != declaration.ItemType)
+        {
+            problems.Add($"{what}: its source yields {declaration.ItemType.Name}, but the handlers of event '{declaration.EventName}' take {@event.ItemType.Name}.");
+        }
+
+        if (ItemJson.RoundTripProblem(declaration.ItemType) is { } problem)
+        {
+            problems.Add($"{what}: its item type {declaration.ItemType.FullName} does not survive a JSON round trip: {problem}");
+        }
+
+        if (options is null)
+        {
+            return null;
+        }
+
+        var reader = (ISourceReader)Activator.CreateInstance(
+            typeof(SourceReader<>).MakeGenericType(declaration.ItemType), declaration.SourceType)!;
+        return new RegisteredCron(
+            declaration.Id,
+            declaration.EventName,
+            declaration.SourceType,
+            declaration.ItemType,
+            options,
+            FanOutOptionsValidator.ParseCron(options.Cron),
+            FanOutOptionsValidator.FindTimeZone(options.TimeZone),
+            reader);
+    }
+
+    private static T? Resolve<T>(Func<T> get, List<string> problems)
+        where T : class
+    {
+        try
+        {
+            return get();
+        }
+        catch (OptionsValidationException ex)
+        {
+            problems.AddRange(ex.Failures);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using FanOut.Hangfire.Execution;
+using Hangfire;
+
+namespace FanOut.Hangfire.Registration;
+
+/// <summary>A handler with its resolved options, its invoker and the retry policy Hangfire applies to its jobs.</summary>
+internal sealed record RegisteredHandler(
+    string Id,
+    string EventName,
+    Type HandlerType,
+    Type ItemType,
+    FanOutHandlerOptions Options,
+    IHandlerInvoker Invoker,
+    AutomaticRetryAttribute Retry);

@@ -1,0 +1,50 @@
+using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.Execution;
+using FanOut.Hangfire.Registration;
+using Hangfire;
+using Hangfire.Client;
+using Hangfire.States;
+using Hangfire.Storage;
+
+namespace FanOut.Hangfire.Storage;
+
+/// <summary>
+/// The generic path, for any Hangfire storage. Jobs are created the way Hangfire's own client creates them (client
+/// filters, then a job without state that expires unless initialized); then one transaction moves every job of the
+/// chunk to Enqueued through Hangfire's state machine and commits the checkpoint with them. A crash before that commit
+/// leaves only uninitialized jobs, which never run and expire; the retry starts again from the last checkpoint.
+/// </summary>
+internal sealed class HangfireChunkWriter(HangfireServices hangfire) : IChunkWriter
+{
+    public void Write(
+        IStorageConnection connection,
+        string runId,
+        RegisteredEvent @event,
+        IReadOnlyList<DispatchItem> chunk,
+        Action<IWriteOnlyTransaction> inSameTransaction)
+    {
+        var storage = hangfire.Storage;
+        var created = new List<(BackgroundJob Job, RegisteredHandler Handler)>(chunk.Count * @event.Handlers.Count);
+        foreach (var item in chunk)
+        {
+            foreach (var handler in @event.Handlers)
+            {
+                var job = ItemJobs.Create(hangfire, handler, runId, item);
+                var backgroundJob = hangfire.Factory.Create(new CreateContext(storage, connection, job, initialState: null))
+                    ?? throw new InvalidOperationException(
+                        $"A Hangfire client filter cancelled the creation of the job of handler '{handler.Id}' for item '{item.Key}'.");
+                created.Add((backgroundJob, handler));
+            }
+        }
+
+        using var transaction = connection.CreateWriteTransaction();
+        foreach (var (backgroundJob, handler) in created)
+        {
+            var state = new EnqueuedState(handler.Options.Queue) { Reason = $"Dispatched by run {runId}" };
+            hangfire.StateMachine.ApplyState(new ApplyStateContext(storage, connection, transaction, backgroundJob, state, oldStateName: null));
+        }
+
+        inSameTransaction(transaction);
+        transaction.Commit();
+    }
+}
