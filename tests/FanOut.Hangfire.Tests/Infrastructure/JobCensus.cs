@@ -1,0 +1,45 @@
+using Hangfire;
+using Hangfire.Storage;
+using Hangfire.Storage.Monitoring;
+
+namespace FanOut.Hangfire.Tests.Infrastructure;
+
+/// <summary>Every child job the storage holds in any state, read back through Hangfire's monitoring API.</summary>
+public sealed record ChildJob(string JobId, string State, string HandlerId, string RunId, string ItemKey, string? Queue);
+
+public static class JobCensus
+{
+    public static IReadOnlyList<ChildJob> ChildJobs(JobStorage storage)
+    {
+        var api = storage.GetMonitoringApi();
+        var jobs = new List<ChildJob>();
+        const int page = 100_000;
+        Add(jobs, "Succeeded", api.SucceededJobs(0, page).Select(j => (j.Key, j.Value.Job)));
+        Add(jobs, "Failed", api.FailedJobs(0, page).Select(j => (j.Key, j.Value.Job)));
+        Add(jobs, "Processing", api.ProcessingJobs(0, page).Select(j => (j.Key, j.Value.Job)));
+        Add(jobs, "Scheduled", api.ScheduledJobs(0, page).Select(j => (j.Key, j.Value.Job)));
+        Add(jobs, "Deleted", api.DeletedJobs(0, page).Select(j => (j.Key, j.Value.Job)));
+        foreach (var queue in api.Queues())
+        {
+            Add(jobs, "Enqueued", api.EnqueuedJobs(queue.Name, 0, page).Select(j => (j.Key, j.Value.Job)));
+        }
+
+        return jobs;
+    }
+
+    public static long Succeeded(JobStorage storage) => storage.GetMonitoringApi().SucceededListCount();
+
+    public static StateHistoryDto[] History(JobStorage storage, string jobId) =>
+        storage.GetMonitoringApi().JobDetails(jobId).History.ToArray();
+
+    private static void Add(List<ChildJob> jobs, string state, IEnumerable<(string Id, global::Hangfire.Common.Job Job)> found)
+    {
+        foreach (var (id, job) in found)
+        {
+            if (job?.Type == typeof(FanOutItemJob))
+            {
+                jobs.Add(new ChildJob(id, state, (string)job.Args[0], (string)job.Args[1], (string)job.Args[2], job.Queue));
+            }
+        }
+    }
+}
