@@ -53,4 +53,8 @@ public sealed class CronFanOutTests
         await Wait.UntilAsync(() => JobCensus.Succeeded(host.Storage) >= 31, Timeout, () => "all jobs succeeded");
         JobCensus.ChildJobs(host.Storage).Should().OnlyContain(j => j.State == "Succeeded");
     }
+
+    [Fact]
+    public async Task Dispatch_InterruptedBeforeChunkCommitOnInMemory_RetriesWithoutDuplicates() =>
+        await InterruptedDispatchScenario.RunAsync(TestHost.InMemory());
 }
