@@ -1,2 +1,96 @@
-var app = WebApplication.CreateBuilder(args).Build();
+using System.Text.Json;
+using FanOut.Hangfire;
+using FanOut.Hangfire.Sample;
+using Hangfire;
+using Hangfire.PostgreSql;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// http://127.0.0.1:5000 unless ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS or --urls says otherwise.
+if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null)
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:5000");
+}
+
+// Hangfire: PostgreSQL when a connection string is given, otherwise in memory (nothing to set up, lost on exit).
+var connectionString = builder.Configuration.GetConnectionString("Hangfire");
+builder.Services.AddHangfire(c =>
+{
+    c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+        .UseSimpleAssemblyNameTypeSerializer()
+        .UseRecommendedSerializerSettings();
+    if (string.IsNullOrEmpty(connectionString))
+    {
+        c.UseInMemoryStorage();
+    }
+    else
+    {
+        c.UsePostgreSqlStorage(
+            o => o.UseNpgsqlConnection(connectionString),
+            new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(500) });
+    }
+});
+builder.Services.AddHangfireServer(o =>
+{
+    // The handler spends its time waiting on HTTP, so many workers per core pay off.
+    o.WorkerCount = Environment.ProcessorCount * 5;
+    // Retries are scheduled jobs; poll for them every second so short retry delays are honoured.
+    o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+});
+
+// The fan-out: twice a week, load the accounts to notify, then post each notification as its own job.
+// The "FanOut" section of appsettings.json overrides what is set here.
+builder.Services.AddFanOut(builder.Configuration.GetSection("FanOut"))
+    .AddCron<NotificationsToRun>("slack-notification-cron", "0 9,12 * * MON,FRI",
+                                 sends: "app/notification.dispatched")
+    .AddHandler<PostSlackNotification>("send-slack-notification",
+                                       on: "app/notification.dispatched",
+                                       o =>
+                                       {
+                                           o.RetryAttempts = 3;
+                                           o.RetryDelays.Add(TimeSpan.FromSeconds(1));
+                                           o.RetryDelays.Add(TimeSpan.FromSeconds(2));
+                                           o.RetryDelays.Add(TimeSpan.FromSeconds(5));
+                                       });
+
+builder.Services.AddSingleton<AccountStore>();
+builder.Services.AddSingleton<FakeSlack>();
+builder.Services.AddHttpClient(PostSlackNotification.HttpClientName,
+    (services, client) => client.BaseAddress = FakeSlack.BaseAddressOf(services));
+
+var app = builder.Build();
+
+// Without an Authorization option the dashboard keeps Hangfire's LocalRequestsOnlyAuthorizationFilter: it answers
+// requests from this machine only. Add an authorization filter before exposing it any further.
+app.MapHangfireDashboard();
+
+// Runs a cron fan-out now instead of waiting for its schedule.
+app.MapPost("/fan-outs/{id}/trigger", async (string id, IFanOutClient fanOut, CancellationToken cancellationToken) =>
+{
+    try
+    {
+        return Results.Ok(new { runId = await fanOut.TriggerAsync(id, cancellationToken) });
+    }
+    catch (ArgumentException ex)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound);
+    }
+});
+
+// Sends a JSON array of items as one run of an event; the catch-all route keeps the '/' in event names.
+app.MapPost("/events/{**name}", async (string name, JsonElement[] items, IFanOutClient fanOut, CancellationToken cancellationToken) =>
+{
+    try
+    {
+        var eventName = Uri.UnescapeDataString(name); // also accepts the '/' escaped as %2F
+        return Results.Ok(new { runId = await fanOut.SendManyAsync(eventName, items, cancellationToken) });
+    }
+    catch (Exception ex) when (ex is ArgumentException or FanOutSendException)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+    }
+});
+
+app.MapFakeSlack();
+
 app.Run();
