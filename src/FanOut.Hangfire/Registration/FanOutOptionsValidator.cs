@@ -14,25 +14,25 @@ internal sealed class FanOutOptionsValidator :
         var result = new ValidateOptionsResultBuilder();
         if (options.ChunkSize is < 1 or > 10_000)
         {
-            result.AddError($"ChunkSize must be between 1 and 10000, not {options.ChunkSize}.", "FanOut");
+            result.AddError($"FanOutOptions.ChunkSize must be between 1 and 10000, not {options.ChunkSize}.");
         }
 
         if (options.MaxItemBytes is < 64 or > 1024 * 1024)
         {
-            result.AddError($"MaxItemBytes must be between 64 and 1048576, not {options.MaxItemBytes}.", "FanOut");
+            result.AddError($"FanOutOptions.MaxItemBytes must be between 64 and 1048576, not {options.MaxItemBytes}.");
         }
 
         if (options.DispatchLeaseDuration < TimeSpan.FromSeconds(5) || options.DispatchLeaseDuration > TimeSpan.FromHours(1))
         {
-            result.AddError($"DispatchLeaseDuration must be between 5 seconds and 1 hour, not {options.DispatchLeaseDuration}.", "FanOut");
+            result.AddError($"FanOutOptions.DispatchLeaseDuration must be between 5 seconds and 1 hour, not {options.DispatchLeaseDuration}.");
         }
 
         if (options.RunRetention <= TimeSpan.Zero)
         {
-            result.AddError($"RunRetention must be positive, not {options.RunRetention}.", "FanOut");
+            result.AddError($"FanOutOptions.RunRetention must be positive, not {options.RunRetention}.");
         }
 
-        AddRetryErrors(result, "FanOut", "Dispatch", options.DispatchRetryAttempts, options.DispatchRetryDelays);
+        AddRetryErrors(result, "FanOutOptions", "Dispatch", options.DispatchRetryAttempts, options.DispatchRetryDelays);
         return result.Build();
     }
 
@@ -44,27 +44,27 @@ internal sealed class FanOutOptionsValidator :
         var cronProblem = CronProblem(options.Cron);
         if (cronProblem is not null)
         {
-            result.AddError($"{what}: the cron expression '{options.Cron}' is invalid: {cronProblem}", what);
+            result.AddError($"{what}: the cron expression '{options.Cron}' is invalid: {cronProblem}");
         }
 
         if (TimeZoneProblem(options.TimeZone) is { } zoneProblem)
         {
-            result.AddError($"{what}: {zoneProblem}", what);
+            result.AddError($"{what}: {zoneProblem}");
         }
 
         if (Names.QueueProblem(options.Queue) is { } queueProblem)
         {
-            result.AddError($"{what}: the queue '{options.Queue}' {queueProblem}.", what);
+            result.AddError($"{what}: the queue '{options.Queue}' {queueProblem}.");
         }
 
         if (options.OverlapWaitTimeout <= TimeSpan.Zero)
         {
-            result.AddError($"{what}: OverlapWaitTimeout must be positive, not {options.OverlapWaitTimeout}.", what);
+            result.AddError($"{what}: OverlapWaitTimeout must be positive, not {options.OverlapWaitTimeout}.");
         }
 
         if (!Enum.IsDefined(options.Overlap))
         {
-            result.AddError($"{what}: Overlap '{options.Overlap}' is not one of Skip, Wait.", what);
+            result.AddError($"{what}: Overlap '{options.Overlap}' is not one of Skip, Wait.");
         }
 
         return result.Build();
@@ -76,7 +76,7 @@ internal sealed class FanOutOptionsValidator :
         var what = $"Handler '{name}'";
         if (Names.QueueProblem(options.Queue) is { } queueProblem)
         {
-            result.AddError($"{what}: the queue '{options.Queue}' {queueProblem}.", what);
+            result.AddError($"{what}: the queue '{options.Queue}' {queueProblem}.");
         }
 
         AddRetryErrors(result, what, string.Empty, options.RetryAttempts, options.RetryDelays);
@@ -137,14 +137,14 @@ internal sealed class FanOutOptionsValidator :
     {
         if (attempts < 0)
         {
-            result.AddError($"{what}: {prefix}RetryAttempts must be zero or more, not {attempts}.", what);
+            result.AddError($"{what}: {prefix}RetryAttempts must be zero or more, not {attempts}.");
         }
 
         foreach (var delay in delays)
         {
             if (delay < TimeSpan.Zero)
             {
-                result.AddError($"{what}: {prefix}RetryDelays must not be negative, not {delay}.", what);
+                result.AddError($"{what}: {prefix}RetryDelays must not be negative, not {delay}.");
             }
         }
     }
