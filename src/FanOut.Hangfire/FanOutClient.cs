@@ -23,12 +23,15 @@ internal sealed class FanOutClient(
             throw new ArgumentNullException(nameof(item), $"The item sent as event '{eventName}' is null; items must not be null.");
         }
 
-        return SendManyAsync(eventName, [item], cancellationToken);
+        var @event = EventOf(eventName);
+        var encoded = registry.EncoderFor(@event).Encode(item, 0, nameof(item));
+        return SendEncodedAsync(@event, ToAsync([encoded]), cancellationToken);
     }
 
     public async Task<string> SendManyAsync<TItem>(string eventName, IEnumerable<TItem> items, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(items);
+        cancellationToken.ThrowIfCancellationRequested();
         var @event = EventOf(eventName);
         var encoder = registry.EncoderFor(@event);
 
@@ -45,6 +48,7 @@ internal sealed class FanOutClient(
     public Task<string> SendManyAsync<TItem>(string eventName, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(items);
+        cancellationToken.ThrowIfCancellationRequested();
         var @event = EventOf(eventName);
         return SendEncodedAsync(@event, Encode(items, registry.EncoderFor(@event), cancellationToken), cancellationToken);
     }
@@ -61,7 +65,7 @@ internal sealed class FanOutClient(
 
         if (!cron.Options.Enabled)
         {
-            throw new ArgumentException($"Cron fan-out '{fanOutId}' is disabled in configuration and cannot be triggered.", nameof(fanOutId));
+            throw new ArgumentException($"Cron fan-out '{fanOutId}' is disabled (CronFanOutOptions.Enabled is false) and cannot be triggered.", nameof(fanOutId));
         }
 
         var runId = RunIds.New();

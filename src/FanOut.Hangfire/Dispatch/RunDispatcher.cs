@@ -33,6 +33,8 @@ internal sealed class RunDispatcher(
 
         await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
+            // Streams are not obliged to honour the token; the dispatch is.
+            cancellationToken.ThrowIfCancellationRequested();
             position++;
             if (position <= resumeFrom.Items)
             {

@@ -7,11 +7,11 @@ namespace FanOut.Hangfire.Items;
 /// <summary>Turns items into what a child job stores, rejecting null, oversized and unreadable items with a clear message.</summary>
 internal sealed class ItemEncoder(string eventName, Type eventItemType, int maxItemBytes)
 {
-    public DispatchItem Encode<TItem>(TItem item, long position)
+    public DispatchItem Encode<TItem>(TItem item, long position, string paramName = "items")
     {
         if (item is null)
         {
-            throw new ArgumentException($"Item #{position} sent as event '{eventName}' is null; items must not be null.", "items");
+            throw new ArgumentException($"Item #{position} sent as event '{eventName}' is null; items must not be null.", paramName);
         }
 
         string json;
@@ -21,7 +21,7 @@ internal sealed class ItemEncoder(string eventName, Type eventItemType, int maxI
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
         {
-            throw new ArgumentException($"Item #{position} sent as event '{eventName}' cannot be written as JSON: {ex.Message}", "items", ex);
+            throw new ArgumentException($"Item #{position} sent as event '{eventName}' cannot be written as JSON: {ex.Message}", paramName, ex);
         }
 
         var bytes = Encoding.UTF8.GetByteCount(json);
@@ -29,18 +29,18 @@ internal sealed class ItemEncoder(string eventName, Type eventItemType, int maxI
         {
             throw new ArgumentException(
                 $"Item #{position} sent as event '{eventName}' is {bytes} bytes of JSON, over the limit of {maxItemBytes} (FanOutOptions.MaxItemBytes). Send an ID and let the handler load the rest.",
-                "items");
+                paramName);
         }
 
         if (typeof(TItem) != eventItemType)
         {
-            EnsureReadableAs(json, position);
+            EnsureReadableAs(json, position, paramName);
         }
 
         return new DispatchItem(ItemJson.KeyOf(json), json);
     }
 
-    private void EnsureReadableAs(string json, long position)
+    private void EnsureReadableAs(string json, long position, string paramName)
     {
         try
         {
@@ -53,7 +53,7 @@ internal sealed class ItemEncoder(string eventName, Type eventItemType, int maxI
         {
             throw new ArgumentException(
                 $"Item #{position} sent as event '{eventName}' cannot be read as {eventItemType.Name}, the item type of its handlers: {ex.Message}",
-                "items",
+                paramName,
                 ex);
         }
     }

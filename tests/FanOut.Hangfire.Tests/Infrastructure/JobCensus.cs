@@ -9,7 +9,29 @@ public sealed record ChildJob(string JobId, string State, string HandlerId, stri
 
 public static class JobCensus
 {
+    /// <summary>
+    /// Reads the state lists one after another, so a job changing state mid-read can be missed; reads again until two
+    /// consecutive reads agree.
+    /// </summary>
     public static IReadOnlyList<ChildJob> ChildJobs(JobStorage storage)
+    {
+        var previous = ReadOnce(storage);
+        for (var i = 0; i < 50; i++)
+        {
+            var current = ReadOnce(storage);
+            if (current.Select(j => (j.JobId, j.State)).OrderBy(j => j.JobId, StringComparer.Ordinal)
+                .SequenceEqual(previous.Select(j => (j.JobId, j.State)).OrderBy(j => j.JobId, StringComparer.Ordinal)))
+            {
+                return current;
+            }
+
+            previous = current;
+        }
+
+        throw new InvalidOperationException("The jobs kept changing state while being counted.");
+    }
+
+    private static List<ChildJob> ReadOnce(JobStorage storage)
     {
         var api = storage.GetMonitoringApi();
         var jobs = new List<ChildJob>();
