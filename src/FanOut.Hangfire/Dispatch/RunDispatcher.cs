@@ -1,3 +1,4 @@
+using FanOut.Hangfire.Execution;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
@@ -79,7 +80,7 @@ internal sealed class RunDispatcher(
             chunk[^1].Key);
 
         using var connection = hangfire.Storage.GetConnection();
-        writer.Write(connection, runId, @event, chunk, transaction =>
+        writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
         {
             runs.WriteCheckpoint(transaction, runId, next);
             inEveryCommit?.Invoke(transaction);

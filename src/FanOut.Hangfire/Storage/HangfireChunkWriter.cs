@@ -21,6 +21,7 @@ internal sealed class HangfireChunkWriter(HangfireServices hangfire) : IChunkWri
         string runId,
         RegisteredEvent @event,
         IReadOnlyList<DispatchItem> chunk,
+        IReadOnlyDictionary<string, object?> parameters,
         Action<IWriteOnlyTransaction> inSameTransaction)
     {
         var storage = hangfire.Storage;
@@ -30,7 +31,7 @@ internal sealed class HangfireChunkWriter(HangfireServices hangfire) : IChunkWri
             foreach (var handler in @event.Handlers)
             {
                 var job = ItemJobs.Create(hangfire, handler, runId, item);
-                var backgroundJob = hangfire.Factory.Create(new CreateContext(storage, connection, job, initialState: null))
+                var backgroundJob = hangfire.Factory.Create(new CreateContext(storage, connection, job, initialState: null, parameters.ToDictionary()))
                     ?? throw new InvalidOperationException(
                         $"A Hangfire client filter cancelled the creation of the job of handler '{handler.Id}' for item '{item.Key}'.");
                 created.Add((backgroundJob, handler));
