@@ -85,6 +85,28 @@ public static class FanOutBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Declares a completion handler for the runs of a cron fan-out or of an event's sends: it is called once per run,
+    /// as its own Hangfire job, when dispatch has finished and every job of the run is in a final state (and once more
+    /// each time a retry of failed jobs ends the run again).
+    /// </summary>
+    /// <typeparam name="THandler">
+    /// A class implementing <see cref="IFanOutCompletionHandler"/>, resolved from DI in a scope per call (registered as
+    /// scoped unless already registered).
+    /// </typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="of">A cron fan-out id, or an event name for runs started by sends of that event.</param>
+    /// <returns>The builder, to chain further declarations.</returns>
+    public static IFanOutBuilder AddCompletionHandler<THandler>(this IFanOutBuilder builder, string of)
+        where THandler : class, IFanOutCompletionHandler
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        Names.ThrowIfInvalidId(of, "cron fan-out id or event name of a completion handler", nameof(of));
+        DeclarationsOf(builder).Add(new CompletionDeclaration(of, typeof(THandler)));
+        builder.Services.TryAddScoped<THandler>();
+        return builder;
+    }
+
     private static FanOutDeclarations DeclarationsOf(IFanOutBuilder builder) =>
         builder is FanOutBuilder own
             ? own.Declarations

@@ -5,10 +5,13 @@ internal sealed class FanOutDeclarations
 {
     private readonly List<CronDeclaration> _crons = [];
     private readonly List<HandlerDeclaration> _handlers = [];
+    private readonly List<CompletionDeclaration> _completions = [];
 
     public IReadOnlyList<CronDeclaration> Crons => _crons;
 
     public IReadOnlyList<HandlerDeclaration> Handlers => _handlers;
+
+    public IReadOnlyList<CompletionDeclaration> Completions => _completions;
 
     public void Add(CronDeclaration cron)
     {
@@ -29,8 +32,20 @@ internal sealed class FanOutDeclarations
 
         _handlers.Add(handler);
     }
+
+    public void Add(CompletionDeclaration completion)
+    {
+        if (_completions.Any(c => string.Equals(c.Of, completion.Of, StringComparison.Ordinal)))
+        {
+            throw new ArgumentException($"A completion handler for '{completion.Of}' is already declared; each fan-out or event has at most one.", "of");
+        }
+
+        _completions.Add(completion);
+    }
 }
 
 internal sealed record CronDeclaration(string Id, string EventName, Type SourceType, Type ItemType);
 
 internal sealed record HandlerDeclaration(string Id, string EventName, Type HandlerType, Type ItemType);
+
+internal sealed record CompletionDeclaration(string Of, Type HandlerType);

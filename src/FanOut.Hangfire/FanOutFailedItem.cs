@@ -1,0 +1,33 @@
+namespace FanOut.Hangfire;
+
+/// <summary>A job of a run that failed with no retries left.</summary>
+public sealed class FanOutFailedItem
+{
+    internal FanOutFailedItem(string handlerId, string itemKey, string jobId, string? exceptionType, string? exceptionMessage, DateTimeOffset? failedAt)
+    {
+        HandlerId = handlerId;
+        ItemKey = itemKey;
+        JobId = jobId;
+        ExceptionType = exceptionType;
+        ExceptionMessage = exceptionMessage;
+        FailedAt = failedAt;
+    }
+
+    /// <summary>Gets the handler whose job failed.</summary>
+    public string HandlerId { get; }
+
+    /// <summary>Gets the key of the item.</summary>
+    public string ItemKey { get; }
+
+    /// <summary>Gets the id of the failed Hangfire job.</summary>
+    public string JobId { get; }
+
+    /// <summary>Gets the type of the last exception, when Hangfire recorded it.</summary>
+    public string? ExceptionType { get; }
+
+    /// <summary>Gets the message of the last exception, when Hangfire recorded it.</summary>
+    public string? ExceptionMessage { get; }
+
+    /// <summary>Gets when the job failed, when Hangfire recorded it.</summary>
+    public DateTimeOffset? FailedAt { get; }
+}

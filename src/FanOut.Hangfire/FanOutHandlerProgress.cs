@@ -1,0 +1,32 @@
+namespace FanOut.Hangfire;
+
+/// <summary>How far one handler's jobs of a run got. Counts change in the same storage transaction as the job states they count.</summary>
+public sealed class FanOutHandlerProgress
+{
+    internal FanOutHandlerProgress(string handlerId, long dispatched, long succeeded, long failed, long deleted)
+    {
+        HandlerId = handlerId;
+        Dispatched = dispatched;
+        Succeeded = succeeded;
+        Failed = failed;
+        Deleted = deleted;
+    }
+
+    /// <summary>Gets the handler's id.</summary>
+    public string HandlerId { get; }
+
+    /// <summary>Gets how many jobs were dispatched to the handler (one per item).</summary>
+    public long Dispatched { get; }
+
+    /// <summary>Gets how many of them succeeded.</summary>
+    public long Succeeded { get; }
+
+    /// <summary>Gets how many failed with no retries left.</summary>
+    public long Failed { get; }
+
+    /// <summary>Gets how many were deleted.</summary>
+    public long Deleted { get; }
+
+    /// <summary>Gets how many are not in a final state yet: enqueued, processing, or waiting to retry.</summary>
+    public long InFlight => Math.Max(0, Dispatched - Succeeded - Failed - Deleted);
+}

@@ -1,0 +1,34 @@
+namespace FanOut.Hangfire;
+
+/// <summary>Reads runs and their progress from Hangfire's storage, and retries a run's failed jobs.</summary>
+public interface IFanOutRuns
+{
+    /// <summary>Lists the most recent runs of a cron fan-out or an event, newest first (up to the last 100 are kept).</summary>
+    /// <param name="name">A cron fan-out id, or an event name for its sends.</param>
+    /// <param name="count">How many runs to return, at most.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The runs, newest first; empty when there are none.</returns>
+    Task<IReadOnlyList<FanOutRun>> ListAsync(string name, int count = 20, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets one run with its counts.</summary>
+    /// <param name="runId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The run, or null when no run has this id (or its record expired).</returns>
+    Task<FanOutRun?> GetAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets the jobs of a run that failed with no retries left, with their error messages.</summary>
+    /// <param name="runId">The run's id.</param>
+    /// <param name="count">How many to return, at most.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The failed items, oldest failure first.</returns>
+    Task<IReadOnlyList<FanOutFailedItem>> GetFailedItemsAsync(string runId, int count = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Requeues every job of the run that failed with no retries left. The run reopens; when those jobs end it completes
+    /// again, and its completion handler is told it is a re-completion.
+    /// </summary>
+    /// <param name="runId">The run's id.</param>
+    /// <param name="cancellationToken">Cancels the requeue of the jobs not requeued yet.</param>
+    /// <returns>How many jobs were requeued.</returns>
+    Task<int> RetryFailedAsync(string runId, CancellationToken cancellationToken = default);
+}
