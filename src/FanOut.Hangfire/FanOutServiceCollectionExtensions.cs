@@ -1,4 +1,5 @@
 using FanOut.Hangfire;
+using FanOut.Hangfire.Dashboard;
 using FanOut.Hangfire.Dispatch;
 using FanOut.Hangfire.Execution;
 using FanOut.Hangfire.Registration;
@@ -52,6 +53,9 @@ public static class FanOutServiceCollectionExtensions
             sp,
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FanOutItemJob>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FanOutStartup>());
+
+        // Hangfire's dashboard routes and menu are process-wide; MapHangfireDashboard then shows the pages as they are.
+        FanOutDashboard.EnsureRegistered();
 
         return new FanOutBuilder(services, declarations);
     }
