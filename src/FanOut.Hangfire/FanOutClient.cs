@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using FanOut.Hangfire.Dispatch;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
+using FanOut.Hangfire.Telemetry;
 using Hangfire.States;
 
 namespace FanOut.Hangfire;
@@ -77,10 +79,12 @@ internal sealed class FanOutClient(
     private async Task<string> SendEncodedAsync(RegisteredEvent @event, IAsyncEnumerable<DispatchItem> items, CancellationToken cancellationToken)
     {
         var runId = RunIds.New();
+        using var activity = FanOutTelemetry.StartDispatch(@event.Name, @event.Name, runId);
+        var started = Stopwatch.GetTimestamp();
         using (var connection = hangfire.Storage.GetConnection())
         using (var transaction = connection.CreateWriteTransaction())
         {
-            runs.Start(transaction, runId, RunRecord.SendKind, @event.Name, @event.Name);
+            runs.Start(transaction, runId, RunRecord.SendKind, @event.Name, @event.Name, @event.Handlers.Select(h => h.Id));
             transaction.Commit();
         }
 
@@ -92,6 +96,7 @@ internal sealed class FanOutClient(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             Finish(runId, RunRecord.Interrupted);
             throw new FanOutSendException(
                 $"Sending event '{@event.Name}' stopped after {sent.Items} items (run {runId}); those stay sent. {ex.Message}",
@@ -101,6 +106,7 @@ internal sealed class FanOutClient(
         }
 
         Finish(runId, RunRecord.Dispatched);
+        FanOutTelemetry.DispatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, FanOutTelemetry.Tag("fanout.name", @event.Name));
         return runId;
     }
 
@@ -108,7 +114,7 @@ internal sealed class FanOutClient(
     {
         using var connection = hangfire.Storage.GetConnection();
         using var transaction = connection.CreateWriteTransaction();
-        runs.Finish(transaction, runId, status, registry.Options.RunRetention);
+        runs.FinishDispatch(transaction, runId, status);
         transaction.Commit();
     }
 

@@ -35,7 +35,18 @@ public sealed class FanOutOptions
     /// <value>The default value is empty (Hangfire's back-off).</value>
     public IList<TimeSpan> DispatchRetryDelays { get; } = [];
 
-    /// <summary>Gets or sets how long a run's record is kept after its dispatch finished.</summary>
+    /// <summary>
+    /// Gets or sets how long a run's record, counts and failed-item list are kept after the run completes (counts: after
+    /// their last change). Longer than Hangfire's default retention of succeeded jobs (1 day), so a run's record outlives
+    /// the jobs it counts.
+    /// </summary>
     /// <value>The default value is 7 days.</value>
     public TimeSpan RunRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Gets or sets how often each process checks the open runs for completion. Completion handlers run at most this
+    /// long after a run's last job ends.
+    /// </summary>
+    /// <value>The default value is 1 second. It must be between 100 milliseconds and 1 minute.</value>
+    public TimeSpan CompletionCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -47,6 +47,13 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<DispatchHooks>();
         services.TryAddSingleton<CronDispatcher>();
         services.TryAddSingleton<IFanOutClient, FanOutClient>();
+        services.TryAddSingleton<FanOutRuns>();
+        services.TryAddSingleton<IFanOutRuns>(sp => sp.GetRequiredService<FanOutRuns>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RunCompletionMonitor>());
+        services.TryAddTransient(sp => new FanOutCompletionJob(
+            sp.GetRequiredService<FanOutRegistry>(),
+            sp.GetRequiredService<HangfireServices>(),
+            sp));
         services.TryAddTransient(sp => new FanOutDispatchJob(sp.GetRequiredService<CronDispatcher>()));
         services.TryAddTransient(sp => new FanOutItemJob(
             sp.GetRequiredService<FanOutRegistry>(),

@@ -49,6 +49,11 @@ internal sealed partial class FanOutStartup(IServiceProvider services, ILogger<F
             TryBuild(scope.ServiceProvider, handler.HandlerType, $"Handler '{handler.Id}': its class", problems);
         }
 
+        foreach (var (of, type) in registry.CompletionHandlers)
+        {
+            TryBuild(scope.ServiceProvider, type, $"Completion handler of '{of}': its class", problems);
+        }
+
         if (problems.Count > 0)
         {
             throw new InvalidOperationException(

@@ -1,6 +1,7 @@
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
+using FanOut.Hangfire.Telemetry;
 using Hangfire.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -54,9 +55,15 @@ internal sealed partial class CronDispatcher(
             return Overlapped(cron, runId, holder, isNewFiring);
         }
 
+        using var activity = FanOutTelemetry.StartDispatch(cron.Id, cron.EventName, runId);
         try
         {
             return await DispatchHoldingLeaseAsync(cron, runId, record, context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            throw;
         }
         finally
         {
@@ -76,7 +83,7 @@ internal sealed partial class CronDispatcher(
         {
             using var connection = hangfire.Storage.GetConnection();
             using var transaction = connection.CreateWriteTransaction();
-            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName);
+            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id));
             transaction.Commit();
         }
 
@@ -126,11 +133,12 @@ internal sealed partial class CronDispatcher(
         using (var connection = hangfire.Storage.GetConnection())
         using (var transaction = connection.CreateWriteTransaction())
         {
-            runs.Finish(transaction, runId, RunRecord.Dispatched, registry.Options.RunRetention);
+            runs.FinishDispatch(transaction, runId, RunRecord.Dispatched);
             transaction.Commit();
         }
 
         var elapsed = time.GetElapsedTime(started);
+        FanOutTelemetry.DispatchDuration.Record(elapsed.TotalSeconds, FanOutTelemetry.Tag("fanout.name", cron.Id));
         LogDispatched(cron.Id, runId, done.Items, done.Jobs, elapsed.TotalMilliseconds);
         return $"Run {runId}: dispatched {done.Items} items as {done.Jobs} jobs to {@event.Handlers.Count} handler(s) of '{cron.EventName}'.";
     }

@@ -2,6 +2,7 @@ using FanOut.Hangfire.Execution;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
+using FanOut.Hangfire.Telemetry;
 using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Dispatch;
@@ -86,6 +87,7 @@ internal sealed class RunDispatcher(
             inEveryCommit?.Invoke(transaction);
             hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
         });
+        FanOutTelemetry.ItemsDispatched.Add(chunk.Count, FanOutTelemetry.Tag("fanout.event", @event.Name));
         return next;
     }
 }

@@ -1,6 +1,9 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using FanOut.Hangfire.Execution;
 using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Runs;
+using FanOut.Hangfire.Telemetry;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.Extensions.Logging;
@@ -37,6 +40,7 @@ public sealed partial class FanOutItemJob
     [JobDisplayName("{0} · {2}")]
     [AutomaticRetry(Attempts = 0, LogEvents = false)]
     [FanOutRetry]
+    [RunOutcomes]
     public async Task ExecuteAsync(
         string handlerId,
         string runId,
@@ -60,7 +64,23 @@ public sealed partial class FanOutItemJob
             ["FanOutItemKey"] = itemKey,
         });
         LogHandling(handlerId, itemKey, attempt);
-        await handler.Invoker.InvokeAsync(_services, itemJson, fanOutContext, cancellationToken).ConfigureAwait(false);
+
+        ActivityContext.TryParse(context?.GetJobParameter<string>(FanOutTelemetry.TraceParentParameter), null, out var dispatchTrace);
+        using var activity = FanOutTelemetry.Source.StartActivity($"fanout.handle {handlerId}", ActivityKind.Consumer, dispatchTrace);
+        activity?.SetTag("fanout.event", handler.EventName);
+        activity?.SetTag("fanout.handler", handlerId);
+        activity?.SetTag("fanout.run_id", runId);
+        activity?.SetTag("fanout.item_key", itemKey);
+        activity?.SetTag("fanout.attempt", attempt);
+        try
+        {
+            await handler.Invoker.InvokeAsync(_services, itemJson, fanOutContext, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Handler {FanOutHandler} handles item {FanOutItemKey}, attempt {Attempt}")]

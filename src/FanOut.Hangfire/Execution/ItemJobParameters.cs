@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using FanOut.Hangfire.Telemetry;
+
 namespace FanOut.Hangfire.Execution;
 
 /// <summary>
@@ -8,5 +11,9 @@ internal static class ItemJobParameters
 {
     private static readonly IReadOnlyDictionary<string, object?> None = new Dictionary<string, object?>();
 
-    public static IReadOnlyDictionary<string, object?> ForChunk() => None;
+    /// <summary>The dispatch's trace context, when it is traced, so each child job's span joins the dispatch's trace.</summary>
+    public static IReadOnlyDictionary<string, object?> ForChunk() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity
+            ? new Dictionary<string, object?> { [FanOutTelemetry.TraceParentParameter] = activity.Id }
+            : None;
 }

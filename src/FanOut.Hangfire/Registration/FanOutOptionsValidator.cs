@@ -32,6 +32,11 @@ internal sealed class FanOutOptionsValidator :
             result.AddError($"FanOutOptions.RunRetention must be positive, not {options.RunRetention}.");
         }
 
+        if (options.CompletionCheckInterval < TimeSpan.FromMilliseconds(100) || options.CompletionCheckInterval > TimeSpan.FromMinutes(1))
+        {
+            result.AddError($"FanOutOptions.CompletionCheckInterval must be between 100 milliseconds and 1 minute, not {options.CompletionCheckInterval}.");
+        }
+
         AddRetryErrors(result, "FanOutOptions", "Dispatch", options.DispatchRetryAttempts, options.DispatchRetryDelays);
         return result.Build();
     }

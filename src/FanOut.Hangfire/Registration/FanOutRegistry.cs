@@ -14,6 +14,7 @@ internal sealed class FanOutRegistry
     private readonly Dictionary<string, RegisteredCron> _crons = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RegisteredHandler> _handlers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RegisteredEvent> _events = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Type> _completionHandlers = new(StringComparer.Ordinal);
 
     public FanOutRegistry(
         FanOutDeclarations declarations,
@@ -55,6 +56,16 @@ internal sealed class FanOutRegistry
             }
         }
 
+        foreach (var completion in declarations.Completions)
+        {
+            if (!_crons.ContainsKey(completion.Of) && !_events.ContainsKey(completion.Of))
+            {
+                problems.Add($"Completion handler {completion.HandlerType.Name} is for '{completion.Of}', which is neither a declared cron fan-out nor an event a handler listens to.");
+            }
+
+            _completionHandlers[completion.Of] = completion.HandlerType;
+        }
+
         if (problems.Count > 0)
         {
             throw new InvalidOperationException(
@@ -77,6 +88,11 @@ internal sealed class FanOutRegistry
     public RegisteredHandler? FindHandler(string id) => _handlers.GetValueOrDefault(id);
 
     public RegisteredEvent? FindEvent(string name) => _events.GetValueOrDefault(name);
+
+    /// <summary>The completion handler for the runs of a cron fan-out or event, if one is declared.</summary>
+    public Type? FindCompletionHandler(string name) => _completionHandlers.GetValueOrDefault(name);
+
+    public IReadOnlyCollection<KeyValuePair<string, Type>> CompletionHandlers => _completionHandlers;
 
     public ItemEncoder EncoderFor(RegisteredEvent @event) => new(@event.Name, @event.ItemType, Options.MaxItemBytes);
 

@@ -3,59 +3,71 @@ using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Runs;
 
-/// <summary>Reads and writes run records, kept as Hangfire hashes so that every storage can hold them.</summary>
+/// <summary>Reads and writes run records, kept as Hangfire hashes, lists and sets so that every storage can hold them.</summary>
 internal sealed class RunStore(TimeProvider time)
 {
+    /// <summary>How many recent runs of each fan-out or event stay listed.</summary>
+    public const int ListedRuns = 100;
+
     private const string KindField = "Kind";
     private const string NameField = "Name";
     private const string EventField = "Event";
     private const string StatusField = "Status";
+    private const string HandlersField = "Handlers";
     private const string StartedField = "DispatchStartedAt";
     private const string FinishedField = "DispatchFinishedAt";
     private const string ItemsField = "DispatchedItems";
     private const string JobsField = "DispatchedJobs";
     private const string LastKeyField = "LastKey";
-
-    public static string KeyOf(string runId) => "fanout:run:" + runId;
+    private const string CompletedField = "CompletedAt";
+    private const string CompletionsField = "Completions";
 
     public RunRecord? Find(IStorageConnection connection, string runId)
     {
-        var hash = connection.GetAllEntriesFromHash(KeyOf(runId));
+        var hash = connection.GetAllEntriesFromHash(RunKeys.Run(runId));
         if (hash is null || hash.Count == 0)
         {
             return null;
         }
 
+        var handlers = hash.GetValueOrDefault(HandlersField);
         return new RunRecord(
             runId,
             hash.GetValueOrDefault(KindField) ?? string.Empty,
             hash.GetValueOrDefault(NameField) ?? string.Empty,
             hash.GetValueOrDefault(EventField) ?? string.Empty,
             hash.GetValueOrDefault(StatusField) ?? string.Empty,
+            string.IsNullOrEmpty(handlers) ? [] : handlers.Split(','),
             ParseTime(hash.GetValueOrDefault(StartedField)),
             ParseTime(hash.GetValueOrDefault(FinishedField)),
             ParseLong(hash.GetValueOrDefault(ItemsField)),
             ParseLong(hash.GetValueOrDefault(JobsField)),
-            hash.GetValueOrDefault(LastKeyField));
+            hash.GetValueOrDefault(LastKeyField),
+            ParseTime(hash.GetValueOrDefault(CompletedField)),
+            (int)ParseLong(hash.GetValueOrDefault(CompletionsField)));
     }
 
-    public void Start(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName)
+    /// <summary>Records a new run, lists it under its fan-out or event, and puts it under watch for completion.</summary>
+    public void Start(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds)
     {
-        transaction.SetRangeInHash(KeyOf(runId), new Dictionary<string, string>
+        transaction.SetRangeInHash(RunKeys.Run(runId), new Dictionary<string, string>
         {
             [KindField] = kind,
             [NameField] = name,
             [EventField] = eventName,
             [StatusField] = RunRecord.Dispatching,
+            [HandlersField] = string.Join(',', handlerIds),
             [StartedField] = Now(),
             [ItemsField] = "0",
             [JobsField] = "0",
         });
+        List(transaction, runId, name);
+        transaction.AddToSet(RunKeys.Open, runId);
     }
 
     public void WriteCheckpoint(IWriteOnlyTransaction transaction, string runId, DispatchCheckpoint checkpoint)
     {
-        transaction.SetRangeInHash(KeyOf(runId), new Dictionary<string, string>
+        transaction.SetRangeInHash(RunKeys.Run(runId), new Dictionary<string, string>
         {
             [ItemsField] = checkpoint.Items.ToString(CultureInfo.InvariantCulture),
             [JobsField] = checkpoint.Jobs.ToString(CultureInfo.InvariantCulture),
@@ -63,27 +75,56 @@ internal sealed class RunStore(TimeProvider time)
         });
     }
 
-    public void Finish(IWriteOnlyTransaction transaction, string runId, string status, TimeSpan retention)
+    /// <summary>Ends the dispatch; the run completes when its jobs end (the completion monitor sees to that).</summary>
+    public void FinishDispatch(IWriteOnlyTransaction transaction, string runId, string status)
     {
-        transaction.SetRangeInHash(KeyOf(runId), new Dictionary<string, string>
+        transaction.SetRangeInHash(RunKeys.Run(runId), new Dictionary<string, string>
         {
             [StatusField] = status,
             [FinishedField] = Now(),
         });
-        Expire(transaction, runId, retention);
     }
 
     public void Skip(IWriteOnlyTransaction transaction, string runId, string name, string eventName, TimeSpan retention)
     {
-        transaction.SetRangeInHash(KeyOf(runId), new Dictionary<string, string>
+        var now = Now();
+        transaction.SetRangeInHash(RunKeys.Run(runId), new Dictionary<string, string>
         {
             [KindField] = RunRecord.CronKind,
             [NameField] = name,
             [EventField] = eventName,
             [StatusField] = RunRecord.Skipped,
-            [FinishedField] = Now(),
+            [StartedField] = now,
+            [FinishedField] = now,
         });
+        List(transaction, runId, name);
         Expire(transaction, runId, retention);
+    }
+
+    /// <summary>Marks one more completion, takes the run off the watch, and keeps its record for the retention from now.</summary>
+    public void Complete(IWriteOnlyTransaction transaction, RunRecord record, TimeSpan retention)
+    {
+        transaction.SetRangeInHash(RunKeys.Run(record.RunId), new Dictionary<string, string>
+        {
+            [CompletedField] = Now(),
+            [CompletionsField] = (record.Completions + 1).ToString(CultureInfo.InvariantCulture),
+        });
+        transaction.RemoveFromSet(RunKeys.Open, record.RunId);
+        Expire(transaction, record.RunId, retention);
+    }
+
+    public static IReadOnlyList<string> RecentRunIds(IStorageConnection connection, string name, int count) =>
+        connection is JobStorageConnection listing
+            ? listing.GetRangeFromList(RunKeys.List(name), 0, Math.Max(0, count - 1))
+            : [];
+
+    public static long Outcome(IStorageConnection connection, string runId, string handlerId, string outcome) =>
+        connection is JobStorageConnection counting ? counting.GetCounter(RunKeys.Outcome(runId, handlerId, outcome)) : 0;
+
+    private static void List(IWriteOnlyTransaction transaction, string runId, string name)
+    {
+        transaction.InsertToList(RunKeys.List(name), runId);
+        transaction.TrimList(RunKeys.List(name), 0, ListedRuns - 1);
     }
 
     // Every storage of Hangfire 1.8 derives its transactions from JobStorageTransaction; an older one keeps records.
@@ -91,7 +132,8 @@ internal sealed class RunStore(TimeProvider time)
     {
         if (transaction is JobStorageTransaction expiring)
         {
-            expiring.ExpireHash(KeyOf(runId), retention);
+            expiring.ExpireHash(RunKeys.Run(runId), retention);
+            expiring.ExpireSet(RunKeys.Failed(runId), retention);
         }
     }
 

@@ -49,6 +49,18 @@ internal sealed class HangfireServices
             ? new Job(type, method, args, queue)
             : new Job(type, method, args);
 
+    /// <summary>
+    /// Creates a job the way Hangfire's client does (client filters, then a job with no state that expires unless
+    /// initialized), so that a later transaction can enqueue it together with other writes.
+    /// </summary>
+    public BackgroundJob CreateUninitialized(IStorageConnection connection, Job job, IDictionary<string, object?> parameters) =>
+        Factory.Create(new CreateContext(Storage, connection, job, initialState: null, parameters))
+        ?? throw new InvalidOperationException($"A Hangfire client filter cancelled the creation of a {job.Type.Name} job.");
+
+    /// <summary>Moves a job created by <see cref="CreateUninitialized"/> to Enqueued inside the given transaction.</summary>
+    public void Enqueue(IStorageConnection connection, IWriteOnlyTransaction transaction, BackgroundJob job, string queue, string reason) =>
+        StateMachine.ApplyState(new ApplyStateContext(Storage, connection, transaction, job, new EnqueuedState(queue) { Reason = reason }, oldStateName: null));
+
     private JobStorage ResolveStorage()
     {
         JobStorage? storage;

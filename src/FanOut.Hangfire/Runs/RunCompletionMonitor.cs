@@ -1,0 +1,154 @@
+using System.Reflection;
+using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Storage;
+using FanOut.Hangfire.Telemetry;
+using Hangfire.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FanOut.Hangfire.Runs;
+
+/// <summary>
+/// Completes runs: a run is complete when its dispatch has ended and every job is in a final state. Each process watches
+/// the open runs; completing one takes a lock, re-reads, and in one transaction records the completion and enqueues the
+/// completion handler's job, so each completion happens exactly once however many processes watch.
+/// </summary>
+internal sealed partial class RunCompletionMonitor(
+    FanOutRegistry registry,
+    HangfireServices hangfire,
+    RunStore runs,
+    TimeProvider time,
+    ILogger<RunCompletionMonitor> logger) : BackgroundService
+{
+    private static readonly MethodInfo CompletionMethod = typeof(FanOutCompletionJob).GetMethod(nameof(FanOutCompletionJob.RunAsync))!;
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                CheckOpenRuns();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Storage outages are expected and temporary; the next round tries again.
+                LogCheckFailed(ex);
+            }
+
+            try
+            {
+                await Task.Delay(registry.Options.CompletionCheckInterval, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    internal void CheckOpenRuns()
+    {
+        using var connection = hangfire.Storage.GetConnection();
+        foreach (var runId in connection.GetAllItemsFromSet(RunKeys.Open) ?? [])
+        {
+            TryComplete(connection, runId);
+        }
+    }
+
+    private void TryComplete(IStorageConnection connection, string runId)
+    {
+        var record = runs.Find(connection, runId);
+        if (record is null || record.Status == RunRecord.Skipped)
+        {
+            Close(connection, runId);
+            return;
+        }
+
+        if (!IsComplete(connection, record))
+        {
+            return;
+        }
+
+        IDisposable distributedLock;
+        try
+        {
+            distributedLock = connection.AcquireDistributedLock(RunKeys.Lock(runId), LockTimeout);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Another process is completing this run.
+            return;
+        }
+
+        using (distributedLock)
+        {
+            var current = runs.Find(connection, runId);
+            if (current is null || current.Completions != record.Completions || !IsComplete(connection, current)
+                || !(connection.GetAllItemsFromSet(RunKeys.Open)?.Contains(runId) ?? false))
+            {
+                return;
+            }
+
+            Complete(connection, current);
+        }
+
+        // A job requeued while this completion committed would have been taken off the watch with it: put it back.
+        if (runs.Find(connection, runId) is { } after && !IsComplete(connection, after))
+        {
+            using var transaction = connection.CreateWriteTransaction();
+            transaction.AddToSet(RunKeys.Open, runId);
+            transaction.Commit();
+        }
+    }
+
+    private void Complete(IStorageConnection connection, RunRecord record)
+    {
+        var completion = record.Completions + 1;
+        var handler = registry.FindCompletionHandler(record.Name);
+        var job = handler is null
+            ? null
+            : hangfire.CreateUninitialized(
+                connection,
+                hangfire.CreateJob(typeof(FanOutCompletionJob), CompletionMethod, [record.Name, record.RunId, completion, CancellationToken.None], "default"),
+                new Dictionary<string, object?>());
+
+        using (var transaction = connection.CreateWriteTransaction())
+        {
+            if (job is not null)
+            {
+                hangfire.Enqueue(connection, transaction, job, "default", $"Run {record.RunId} completed");
+            }
+
+            runs.Complete(transaction, record, registry.Options.RunRetention);
+            transaction.Commit();
+        }
+
+        var run = FanOutRuns.ToRun(connection, record);
+        if (record.DispatchStartedAt is { } started)
+        {
+            FanOutTelemetry.RunCompletionTime.Record(
+                (time.GetUtcNow() - started).TotalSeconds,
+                FanOutTelemetry.Tag("fanout.name", record.Name));
+        }
+
+        LogCompleted(record.RunId, record.Name, completion, run.Succeeded, run.Failed, run.Deleted);
+    }
+
+    private static bool IsComplete(IStorageConnection connection, RunRecord record) =>
+        record.DispatchEnded && FanOutRuns.ToRun(connection, record).InFlight == 0;
+
+    private static void Close(IStorageConnection connection, string runId)
+    {
+        using var transaction = connection.CreateWriteTransaction();
+        transaction.RemoveFromSet(RunKeys.Open, runId);
+        transaction.Commit();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId} of {FanOutName} completed (completion {Completion}): {Succeeded} succeeded, {Failed} failed, {Deleted} deleted")]
+    private partial void LogCompleted(string fanOutRunId, string fanOutName, int completion, long succeeded, long failed, long deleted);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Checking open runs for completion failed; retrying at the next interval")]
+    private partial void LogCheckFailed(Exception exception);
+}
