@@ -60,19 +60,27 @@ public sealed class TestHost : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        AddHangfire(builder.Services, storage, workers, server);
+        services?.Invoke(builder.Services);
+        configure(builder.Services.AddFanOut());
+        return builder.Build();
+    }
 
+    /// <summary>Adds Hangfire on <paramref name="storage"/>, with a fast-polling server unless <paramref name="server"/> is false.</summary>
+    public static void AddHangfire(IServiceCollection services, JobStorage storage, int workers = 4, bool server = true)
+    {
         // Hangfire's AddHangfire falls back to static JobStorage.Current and JobActivator.Current; registering both
         // first keeps every host on its own storage and container.
-        builder.Services.AddSingleton(storage);
-        builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        builder.Services.AddHangfire(c => c
+        services.AddSingleton(storage);
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire(c => c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseStorage(storage));
         if (server)
         {
-            builder.Services.AddHangfireServer(o =>
+            services.AddHangfireServer(o =>
             {
                 o.WorkerCount = workers;
                 o.SchedulePollingInterval = TimeSpan.FromMilliseconds(500);
@@ -81,10 +89,6 @@ public sealed class TestHost : IAsyncDisposable
                 o.Queues = ["default", "critical", "slow", "fanout"];
             });
         }
-
-        services?.Invoke(builder.Services);
-        configure(builder.Services.AddFanOut());
-        return builder.Build();
     }
 
     public async ValueTask DisposeAsync()
