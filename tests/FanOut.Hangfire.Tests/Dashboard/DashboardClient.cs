@@ -1,0 +1,63 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace FanOut.Hangfire.Tests.Dashboard;
+
+/// <summary>An HttpClient on a <see cref="DashboardServer"/>'s dashboard that keeps cookies, as a browser would.</summary>
+public sealed partial class DashboardClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public DashboardClient(DashboardServer server)
+    {
+        _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = server.BaseAddress,
+        };
+    }
+
+    public static string RunPath(string runId) => $"/hangfire/fanout/runs/{runId}";
+
+    public static string RetryFailedPath(string runId) => RunPath(runId) + "/retry-failed";
+
+    public async Task<(HttpStatusCode Status, string Html)> GetAsync(string path)
+    {
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Reads the antiforgery header name and token the dashboard's layout puts in its meta tags.</summary>
+    public async Task<(string Header, string Token)> GetAntiforgeryAsync(string pagePath)
+    {
+        var (status, html) = await GetAsync(pagePath);
+        status.Should().Be(HttpStatusCode.OK);
+        var header = CsrfHeader().Match(html);
+        var token = CsrfToken().Match(html);
+        header.Success.Should().BeTrue("the dashboard renders the antiforgery header name when antiforgery is registered");
+        token.Success.Should().BeTrue("the dashboard renders the antiforgery token when antiforgery is registered");
+        return (header.Groups[1].Value, WebUtility.HtmlDecode(token.Groups[1].Value));
+    }
+
+    public async Task<HttpStatusCode> PostAsync(string path, IEnumerable<(string Name, string Value)>? headers = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
+        {
+            Content = new FormUrlEncodedContent([]),
+        };
+        foreach (var (name, value) in headers ?? [])
+        {
+            request.Headers.Add(name, value);
+        }
+
+        using var response = await _http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    [GeneratedRegex("<meta name=\"csrf-header\" content=\"([^\"]+)\">")]
+    private static partial Regex CsrfHeader();
+
+    [GeneratedRegex("<meta name=\"csrf-token\" content=\"([^\"]+)\">")]
+    private static partial Regex CsrfToken();
+}

@@ -1,0 +1,154 @@
+using System.Net;
+using FanOut.Hangfire.Tests.Fakes;
+using FanOut.Hangfire.Tests.Infrastructure;
+using Hangfire;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace FanOut.Hangfire.Tests.Dashboard;
+
+/// <summary>
+/// A real ASP.NET Core app on Kestrel at 127.0.0.1 with Hangfire (InMemory storage, a real server) and its dashboard at
+/// /hangfire, and a cron fan-out whose check handler fails for good (no retries) on the keys in <see cref="Broken"/>.
+/// </summary>
+public sealed class DashboardServer : IAsyncDisposable
+{
+    public const string CronId = "nightly-checks";
+    public const string EventName = "checks/item.ready";
+    public const string CheckHandlerId = "check-item";
+    public const string AuditHandlerId = "audit-item";
+
+    /// <summary>An item key that is markup: the pages must show it as text.</summary>
+    public const string ScriptKey = "<script>alert('fan-out')</script>";
+
+    /// <summary>A test sets this header to make a request look as if it came from another machine.</summary>
+    public const string SimulatedRemoteAddressHeader = "X-Test-Remote-Address";
+
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly WebApplication _app;
+    private readonly JobStorage _storage;
+
+    private DashboardServer(WebApplication app, JobStorage storage, Uri baseAddress)
+    {
+        _app = app;
+        _storage = storage;
+        BaseAddress = baseAddress;
+    }
+
+    public static IReadOnlyList<string> ItemKeys { get; } = ["acct-1", "acct-2", "acct-3", "acct-4", ScriptKey];
+
+    public static IReadOnlyList<string> BrokenKeys { get; } = ["acct-3", ScriptKey];
+
+    public static int JobsPerRun => ItemKeys.Count * 2;
+
+    public Uri BaseAddress { get; }
+
+    public Uri DashboardAddress => new(BaseAddress, "/hangfire");
+
+    public DashboardAccess Access => Services.GetRequiredService<DashboardAccess>();
+
+    public BrokenItems Broken => Services.GetRequiredService<BrokenItems>();
+
+    public IFanOutRuns Runs => Services.GetRequiredService<IFanOutRuns>();
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts the app.</summary>
+    /// <param name="antiforgery">Registers ASP.NET Core antiforgery, which the dashboard then checks on every POST.</param>
+    /// <param name="defaultDashboardOptions">Maps the dashboard as the sample does, with Hangfire's default options.</param>
+    public static async Task<DashboardServer> StartAsync(bool antiforgery = true, bool defaultDashboardOptions = false)
+    {
+        var storage = TestHost.InMemory();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
+        TestHost.AddHangfire(builder.Services, storage);
+        if (antiforgery)
+        {
+            builder.Services.AddAntiforgery();
+        }
+
+        var items = new TestItems();
+        items.Ids.AddRange(ItemKeys);
+        var broken = new BrokenItems();
+        foreach (var key in BrokenKeys)
+        {
+            broken.Keys[key] = true;
+        }
+
+        builder.Services.AddSingleton(items).AddSingleton(broken).AddSingleton<Recorder>().AddSingleton<DashboardAccess>();
+        builder.Services.AddFanOut()
+            .AddCron<ListSource>(CronId, "0 3 1 1 *", sends: EventName)
+            .AddHandler<SometimesBrokenHandler>(CheckHandlerId, on: EventName, o => o.RetryAttempts = 0)
+            .AddHandler<RecordingHandler>(AuditHandlerId, on: EventName);
+        builder.Services.TryAddSingleton<IFanOutRuns, TemporaryCensusRuns>();
+
+        var app = builder.Build();
+        app.Use((context, next) =>
+        {
+            if (context.Request.Headers.TryGetValue(SimulatedRemoteAddressHeader, out var address))
+            {
+                context.Connection.RemoteIpAddress = IPAddress.Parse(address.ToString());
+            }
+
+            return next(context);
+        });
+        if (defaultDashboardOptions)
+        {
+            app.MapHangfireDashboard();
+        }
+        else
+        {
+            app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [app.Services.GetRequiredService<DashboardAccess>()] });
+        }
+
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new DashboardServer(app, storage, new Uri(address));
+    }
+
+    /// <summary>Triggers the cron fan-out and waits until its run completed, with its broken items failed.</summary>
+    public async Task<string> RunWithFailuresAsync()
+    {
+        var runId = await Services.GetRequiredService<IFanOutClient>().TriggerAsync(CronId);
+        await WaitForRunAsync(runId, run => run.Status == FanOutRunStatus.Completed && run.DispatchedJobs == JobsPerRun, "to complete");
+        return runId;
+    }
+
+    /// <summary>Polls the run until <paramref name="condition"/> holds, up to a deadline.</summary>
+    public async Task<FanOutRun> WaitForRunAsync(string runId, Func<FanOutRun, bool> condition, string what)
+    {
+        FanOutRun? run = null;
+
+        // IFanOutRuns reads storage synchronously; polling it this way costs nothing.
+        await Wait.UntilAsync(
+            () => (run = Runs.GetAsync(runId).GetAwaiter().GetResult()) is { } found && condition(found),
+            RunTimeout,
+            () => $"run {runId} {what}: {Describe(run)}");
+        return run!;
+    }
+
+    public static string Describe(FanOutRun? run) => run is null
+        ? "no run record"
+        : $"{run.Status}, {run.DispatchedJobs} jobs, {run.Succeeded} succeeded, {run.Failed} failed, {run.InFlight} in flight";
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await _app.StopAsync(stopping.Token);
+        }
+
+        await _app.DisposeAsync();
+        (_storage as IDisposable)?.Dispose();
+
+        // AddHangfire points Hangfire's static log provider at this app's logger factory, now disposed.
+        global::Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
+    }
+}
