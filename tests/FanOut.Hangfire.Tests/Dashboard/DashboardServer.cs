@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace FanOut.Hangfire.Tests.Dashboard;
@@ -87,7 +86,6 @@ public sealed class DashboardServer : IAsyncDisposable
             .AddCron<ListSource>(CronId, "0 3 1 1 *", sends: EventName)
             .AddHandler<SometimesBrokenHandler>(CheckHandlerId, on: EventName, o => o.RetryAttempts = 0)
             .AddHandler<RecordingHandler>(AuditHandlerId, on: EventName);
-        builder.Services.TryAddSingleton<IFanOutRuns, TemporaryCensusRuns>();
 
         var app = builder.Build();
         app.Use((context, next) =>
