@@ -17,7 +17,7 @@ internal static class RunProgressBar
         // Jobs can end in the moment between two counts being read; the bar never overflows.
         var total = Math.Max(dispatched, succeeded + failed + deleted + inFlight);
         var html = new HtmlBuilder();
-        html.Append($"<div class=\"progress fanout-progress\" title=\"{succeeded:N0} succeeded, {failed:N0} failed, {deleted:N0} deleted, {inFlight:N0} in flight of {total:N0}\">");
+        html.Append($"<div class=\"progress\" style=\"margin-bottom: 0\" title=\"{succeeded:N0} succeeded, {failed:N0} failed, {deleted:N0} deleted, {inFlight:N0} in flight of {total:N0}\">");
         Segment(html, "progress-bar-success", succeeded, total, "succeeded");
         Segment(html, "progress-bar-danger", failed, total, "failed");
         Segment(html, "progress-bar-warning", deleted, total, "deleted");
