@@ -51,7 +51,8 @@ builder.Services.AddFanOut(builder.Configuration.GetSection("FanOut"))
                                            o.RetryDelays.Add(TimeSpan.FromSeconds(1));
                                            o.RetryDelays.Add(TimeSpan.FromSeconds(2));
                                            o.RetryDelays.Add(TimeSpan.FromSeconds(5));
-                                       });
+                                       })
+    .AddCompletionHandler<LogRunSummary>(of: "slack-notification-cron");
 
 builder.Services.AddSingleton<AccountStore>();
 builder.Services.AddSingleton<FakeSlack>();
@@ -90,6 +91,24 @@ app.MapPost("/events/{**name}", async (string name, JsonElement[] items, IFanOut
         return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
     }
 });
+
+// A run's progress, and a retry of its failed items (the Fan-out dashboard page has the same button).
+app.MapGet("/runs/{runId}", async (string runId, IFanOutRuns runs, CancellationToken cancellationToken) =>
+    await runs.GetAsync(runId, cancellationToken) is { } run
+        ? Results.Ok(new
+        {
+            run.RunId,
+            Status = run.Status.ToString(),
+            run.DispatchedItems,
+            run.Succeeded,
+            run.Failed,
+            run.InFlight,
+            run.Completions,
+            FailedItems = (await runs.GetFailedItemsAsync(run.RunId, 1000, cancellationToken)).Select(f => f.ItemKey),
+        })
+        : Results.NotFound());
+app.MapPost("/runs/{runId}/retry-failed", async (string runId, IFanOutRuns runs, CancellationToken cancellationToken) =>
+    Results.Ok(new { requeued = await runs.RetryFailedAsync(runId, cancellationToken) }));
 
 app.MapFakeSlack();
 
