@@ -1,0 +1,135 @@
+using System.Globalization;
+using Hangfire.Common;
+using Hangfire.Server;
+using Hangfire.Storage;
+using Npgsql;
+
+namespace FanOut.Hangfire.PostgreSql.Bulk;
+
+/// <summary>
+/// A storage connection for writing one chunk: the generic path runs on it unchanged (Hangfire's job factory with its
+/// client filters, then its state machine in one write transaction), but the jobs it creates and the writes of that
+/// transaction are recorded instead of sent one by one, and go to PostgreSQL in a few set-based statements when the
+/// transaction commits. Reads, and writes to anything outside the chunk, go to Hangfire's own connection.
+/// </summary>
+internal sealed class BulkConnection : JobStorageConnection
+{
+    private readonly JobStorageConnection _inner;
+    private readonly PostgreSqlTarget _target;
+    private NpgsqlConnection? _database;
+
+    public BulkConnection(JobStorageConnection inner, PostgreSqlTarget target, int expectedJobs)
+    {
+        _inner = inner;
+        _target = target;
+        Ids = new IdPool(target.Statements, () => Database, Math.Max(expectedJobs, 1));
+    }
+
+    public ChunkRecording Recording { get; } = new();
+
+    public PostgreSqlTarget Target => _target;
+
+    public IdPool Ids { get; }
+
+    /// <summary>The database connection the chunk is written on, opened the way the storage opens its own.</summary>
+    public NpgsqlConnection Database => _database ??= _target.Open();
+
+    public override IWriteOnlyTransaction CreateWriteTransaction() => new BulkTransaction(this);
+
+    public override string CreateExpiredJob(Job job, IDictionary<string, string> parameters, DateTime createdAt, TimeSpan expireIn)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(parameters);
+        var recorded = new RecordedJob(Ids.NextJobId(), job, new Dictionary<string, string?>(parameters!), createdAt, createdAt.Add(expireIn));
+        Recording.Add(recorded);
+        return recorded.Id.ToString(CultureInfo.InvariantCulture);
+    }
+
+    public override void SetJobParameter(string id, string name, string value)
+    {
+        if (Recording.Find(id) is { } job)
+        {
+            ArgumentNullException.ThrowIfNull(name);
+            job.Parameters[name] = value;
+            return;
+        }
+
+        _inner.SetJobParameter(id, name, value);
+    }
+
+    public override string GetJobParameter(string id, string name) =>
+        Recording.Find(id) is { } job ? job.Parameters.GetValueOrDefault(name)! : _inner.GetJobParameter(id, name);
+
+    public override JobData GetJobData(string jobId) =>
+        Recording.Find(jobId) is { } job
+            ? new JobData { Job = job.Job, State = job.StateName, CreatedAt = job.CreatedAt }
+            : _inner.GetJobData(jobId);
+
+    // A job of the chunk has no state in storage until the chunk commits, as with Hangfire's own two-step creation.
+    public override StateData GetStateData(string jobId) => Recording.Find(jobId) is null ? _inner.GetStateData(jobId) : null!;
+
+    public override IDisposable AcquireDistributedLock(string resource, TimeSpan timeout) => _inner.AcquireDistributedLock(resource, timeout);
+
+    public override IFetchedJob FetchNextJob(string[] queues, CancellationToken cancellationToken) => _inner.FetchNextJob(queues, cancellationToken);
+
+    public override void AnnounceServer(string serverId, ServerContext context) => _inner.AnnounceServer(serverId, context);
+
+    public override void RemoveServer(string serverId) => _inner.RemoveServer(serverId);
+
+    public override void Heartbeat(string serverId) => _inner.Heartbeat(serverId);
+
+    public override int RemoveTimedOutServers(TimeSpan timeOut) => _inner.RemoveTimedOutServers(timeOut);
+
+    public override HashSet<string> GetAllItemsFromSet(string key) => _inner.GetAllItemsFromSet(key);
+
+    public override string GetFirstByLowestScoreFromSet(string key, double fromScore, double toScore) =>
+        _inner.GetFirstByLowestScoreFromSet(key, fromScore, toScore);
+
+    public override List<string> GetFirstByLowestScoreFromSet(string key, double fromScore, double toScore, int count) =>
+        _inner.GetFirstByLowestScoreFromSet(key, fromScore, toScore, count);
+
+    public override void SetRangeInHash(string key, IEnumerable<KeyValuePair<string, string>> keyValuePairs) =>
+        _inner.SetRangeInHash(key, keyValuePairs);
+
+    public override Dictionary<string, string> GetAllEntriesFromHash(string key) => _inner.GetAllEntriesFromHash(key);
+
+    public override long GetSetCount(string key) => _inner.GetSetCount(key);
+
+    public override long GetSetCount(IEnumerable<string> keys, int limit) => _inner.GetSetCount(keys, limit);
+
+    public override bool GetSetContains(string key, string value) => _inner.GetSetContains(key, value);
+
+    public override List<string> GetRangeFromSet(string key, int startingFrom, int endingAt) => _inner.GetRangeFromSet(key, startingFrom, endingAt);
+
+    public override TimeSpan GetSetTtl(string key) => _inner.GetSetTtl(key);
+
+    public override string GetValueFromHash(string key, string name) => _inner.GetValueFromHash(key, name);
+
+    public override long GetHashCount(string key) => _inner.GetHashCount(key);
+
+    public override TimeSpan GetHashTtl(string key) => _inner.GetHashTtl(key);
+
+    public override long GetListCount(string key) => _inner.GetListCount(key);
+
+    public override List<string> GetAllItemsFromList(string key) => _inner.GetAllItemsFromList(key);
+
+    public override List<string> GetRangeFromList(string key, int startingFrom, int endingAt) => _inner.GetRangeFromList(key, startingFrom, endingAt);
+
+    public override TimeSpan GetListTtl(string key) => _inner.GetListTtl(key);
+
+    public override long GetCounter(string key) => _inner.GetCounter(key);
+
+    public override DateTime GetUtcDateTime() => _inner.GetUtcDateTime();
+
+    public override void Dispose()
+    {
+        // The inner connection belongs to the caller.
+        if (_database is not null)
+        {
+            _target.Release(_database);
+            _database = null;
+        }
+
+        base.Dispose();
+    }
+}

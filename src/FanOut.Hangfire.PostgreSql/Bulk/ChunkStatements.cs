@@ -1,0 +1,223 @@
+using Hangfire.Common;
+using Hangfire.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FanOut.Hangfire.PostgreSql.Bulk;
+
+/// <summary>
+/// The statements of the fast path for one Hangfire.PostgreSql schema (version 23). A chunk's rows go in with one
+/// multi-row <c>INSERT ... SELECT FROM unnest(...)</c> a table, the values serialized exactly as Hangfire.PostgreSql
+/// serializes them, so the rows are the ones its own transactions leave behind: a job row carries its final state id,
+/// state name and expiry directly instead of being inserted and then updated.
+/// </summary>
+internal sealed class ChunkStatements
+{
+    // The channel Hangfire.PostgreSql's workers listen on when long polling is enabled.
+    private const string JobNotificationChannel = "new_job";
+
+    private readonly string _allocateJobIds;
+    private readonly string _allocateStateIds;
+    private readonly string _insertJobs;
+    private readonly string _insertParameters;
+    private readonly string _insertStates;
+    private readonly string _insertQueueEntries;
+    private readonly string _setHashFields;
+    private readonly string _removeHash;
+    private readonly string _setHashExpiry;
+    private readonly string _addToCounter;
+    private readonly string _addToSet;
+    private readonly string _removeFromSet;
+
+    public ChunkStatements(string schemaName, string jobSequence, string stateSequence)
+    {
+        var s = Identifier(schemaName);
+        _allocateJobIds = $"SELECT nextval({Literal(jobSequence)}) FROM generate_series(1, $1)";
+        _allocateStateIds = $"SELECT nextval({Literal(stateSequence)}) FROM generate_series(1, $1)";
+        _insertJobs = $"""
+            INSERT INTO {s}."job" ("id", "stateid", "statename", "invocationdata", "arguments", "createdat", "expireat")
+            SELECT "id", "stateid", "statename", "invocationdata"::jsonb, "arguments"::jsonb, "createdat",
+                   COALESCE("expireat", NOW() + "expirein" * INTERVAL '1 second')
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bigint[])
+                AS "t"("id", "stateid", "statename", "invocationdata", "arguments", "createdat", "expireat", "expirein")
+            """;
+        _insertParameters = $"""
+            INSERT INTO {s}."jobparameter" ("jobid", "name", "value")
+            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+            """;
+        _insertStates = $"""
+            INSERT INTO {s}."state" ("id", "jobid", "name", "reason", "createdat", "data")
+            SELECT "id", "jobid", "name", "reason", "createdat", "data"::jsonb
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+                AS "t"("id", "jobid", "name", "reason", "createdat", "data")
+            """;
+        _insertQueueEntries = $"""
+            INSERT INTO {s}."jobqueue" ("jobid", "queue")
+            SELECT * FROM unnest($1::bigint[], $2::text[])
+            """;
+        _setHashFields = $"""
+            INSERT INTO {s}."hash" ("key", "field", "value")
+            SELECT $1, "field", "value" FROM unnest($2::text[], $3::text[]) AS "t"("field", "value")
+            ON CONFLICT ("key", "field") DO UPDATE SET "value" = EXCLUDED."value"
+            """;
+        _removeHash = $"""DELETE FROM {s}."hash" WHERE "key" = $1""";
+        _setHashExpiry = $"""UPDATE {s}."hash" SET "expireat" = $2::timestamptz WHERE "key" = $1""";
+        _addToCounter = $"""
+            INSERT INTO {s}."counter" ("key", "value", "expireat") VALUES ($1, $2, NOW() + $3::bigint * INTERVAL '1 second')
+            """;
+        _addToSet = $"""
+            INSERT INTO {s}."set" ("key", "value", "score") VALUES ($1, $2, $3)
+            ON CONFLICT ("key", "value") DO UPDATE SET "score" = EXCLUDED."score"
+            """;
+        _removeFromSet = $"""DELETE FROM {s}."set" WHERE "key" = $1 AND "value" = $2""";
+    }
+
+    /// <summary>Takes ids from the job and state sequences, as the tables' defaults would.</summary>
+    public (long[] JobIds, long[] StateIds) AllocateIds(NpgsqlConnection connection, int jobs, int states)
+    {
+        using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(Command(_allocateJobIds, jobs));
+        batch.BatchCommands.Add(Command(_allocateStateIds, states));
+        using var reader = batch.ExecuteReader();
+        var jobIds = ReadIds(reader, jobs);
+        reader.NextResult();
+        var stateIds = ReadIds(reader, states);
+        return (jobIds, stateIds);
+    }
+
+    /// <summary>Adds the rows of the chunk's jobs, parameters, states and queue entries; states take the given ids in order.</summary>
+    public void AddJobRows(NpgsqlBatch batch, ChunkRecording recording, long[] stateIds)
+    {
+        batch.BatchCommands.Add(Jobs(recording, stateIds));
+        if (recording.Jobs.Exists(j => j.Parameters.Count > 0))
+        {
+            batch.BatchCommands.Add(Parameters(recording));
+        }
+
+        if (recording.States.Count > 0)
+        {
+            batch.BatchCommands.Add(States(recording, stateIds));
+        }
+
+        if (recording.QueueEntries.Count > 0)
+        {
+            batch.BatchCommands.Add(Command(
+                _insertQueueEntries,
+                recording.QueueEntries.ConvertAll(e => e.JobId).ToArray(),
+                recording.QueueEntries.ConvertAll(e => e.Queue).ToArray()));
+        }
+    }
+
+    /// <summary>Tells the workers of every process listening for new jobs that some were added.</summary>
+    public static NpgsqlBatchCommand Notify() => new($"NOTIFY {JobNotificationChannel}");
+
+    public NpgsqlBatchCommand SetHashFields(string key, string[] fields, string?[] values) => Command(_setHashFields, key, fields, values);
+
+    public NpgsqlBatchCommand RemoveHash(string key) => Command(_removeHash, key);
+
+    public NpgsqlBatchCommand SetHashExpiry(string key, DateTime? expireAt) => Command(_setHashExpiry, key, expireAt);
+
+    public NpgsqlBatchCommand AddToCounter(string key, int value, long? expireInSeconds) => Command(_addToCounter, key, value, expireInSeconds);
+
+    public NpgsqlBatchCommand AddToSet(string key, string value, double score) => Command(_addToSet, key, value, score);
+
+    public NpgsqlBatchCommand RemoveFromSet(string key, string value) => Command(_removeFromSet, key, value);
+
+    private NpgsqlBatchCommand Jobs(ChunkRecording recording, long[] stateIds)
+    {
+        var count = recording.Jobs.Count;
+        var ids = new long[count];
+        var currentStates = new long?[count];
+        var stateNames = new string?[count];
+        var invocations = new string[count];
+        var arguments = new string[count];
+        var createdAt = new DateTime[count];
+        var expireAt = new DateTime?[count];
+        var expireIn = new long?[count];
+        for (var i = 0; i < count; i++)
+        {
+            var job = recording.Jobs[i];
+            var invocation = InvocationData.SerializeJob(job.Job);
+            ids[i] = job.Id;
+            currentStates[i] = job.CurrentState is { } state ? stateIds[state] : null;
+            stateNames[i] = job.StateName;
+            invocations[i] = Json(SerializationHelper.Serialize(invocation), "{}");
+            arguments[i] = Json(invocation.Arguments, "[]");
+            createdAt[i] = job.CreatedAt;
+            expireAt[i] = job.ExpireAt;
+            expireIn[i] = job.ExpireInSeconds;
+        }
+
+        return Command(_insertJobs, ids, currentStates, stateNames, invocations, arguments, createdAt, expireAt, expireIn);
+    }
+
+    private NpgsqlBatchCommand Parameters(ChunkRecording recording)
+    {
+        var jobIds = new List<long>();
+        var names = new List<string>();
+        var values = new List<string?>();
+        foreach (var job in recording.Jobs)
+        {
+            foreach (var (name, value) in job.Parameters)
+            {
+                jobIds.Add(job.Id);
+                names.Add(name);
+                values.Add(value);
+            }
+        }
+
+        return Command(_insertParameters, jobIds.ToArray(), names.ToArray(), values.ToArray());
+    }
+
+    private NpgsqlBatchCommand States(ChunkRecording recording, long[] stateIds)
+    {
+        var states = recording.States;
+        return Command(
+            _insertStates,
+            stateIds[..states.Count],
+            states.ConvertAll(s => s.JobId).ToArray(),
+            states.ConvertAll(s => s.Name).ToArray(),
+            states.ConvertAll(s => s.Reason).ToArray(),
+            states.ConvertAll(s => s.CreatedAt).ToArray(),
+            states.ConvertAll(s => Json(s.Data, "{}")).ToArray());
+    }
+
+    private static long[] ReadIds(NpgsqlDataReader reader, int count)
+    {
+        var ids = new long[count];
+        for (var i = 0; i < count && reader.Read(); i++)
+        {
+            ids[i] = reader.GetInt64(0);
+        }
+
+        // Sequences hand values out in increasing order; sorting keeps a job's states in the order they were written.
+        Array.Sort(ids);
+        return ids;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object?[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(Parameter(value));
+        }
+
+        return command;
+    }
+
+    // Times are always UTC; saying so keeps an array of nothing but nulls from being sent as local timestamps.
+    private static NpgsqlParameter Parameter(object? value) => value switch
+    {
+        DateTime[] or DateTime?[] => new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+        DateTime => new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+        _ => new NpgsqlParameter { Value = value ?? DBNull.Value },
+    };
+
+    // Hangfire.PostgreSql stores an empty or missing JSON value as an empty object or array.
+    private static string Json(string? value, string empty) => string.IsNullOrEmpty(value) ? empty : value;
+
+    private static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using FanOut.Hangfire.PostgreSql.Bulk;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Npgsql;
+
+namespace FanOut.Hangfire.PostgreSql;
+
+/// <summary>What a probe of the storage decided: the fast path's target, or null and why the generic path is used.</summary>
+internal sealed record FastPathDecision(PostgreSqlTarget? Target, string Description);
+
+/// <summary>
+/// Decides whether the fast path may write to a storage. It writes Hangfire.PostgreSql's rows itself, so it accepts only
+/// what it was built and tested against: Hangfire.PostgreSql's own storage class at version 1.21, with its default queue
+/// provider, on a database whose schema is at version 23. Anything else keeps the generic path.
+/// </summary>
+internal static class FastPathProbe
+{
+    public const int SupportedSchemaVersion = 23;
+
+    private static readonly Version SupportedPackage = new(1, 21);
+
+    public static FastPathDecision Probe(JobStorage storage)
+    {
+        if (storage.GetType() != typeof(PostgreSqlStorage))
+        {
+            return Generic($"the Hangfire storage is {storage.GetType().FullName}, not Hangfire.PostgreSql's PostgreSqlStorage");
+        }
+
+        var pg = (PostgreSqlStorage)storage;
+        var package = typeof(PostgreSqlStorage).Assembly.GetName().Version ?? new Version();
+        if (package.Major != SupportedPackage.Major || package.Minor != SupportedPackage.Minor)
+        {
+            return Generic($"Hangfire.PostgreSql {package} is not a version it supports ({SupportedPackage}.x)");
+        }
+
+        var providers = pg.QueueProviders.ToList();
+        if (providers is not [PostgreSqlJobQueueProvider provider] || provider.GetType() != typeof(PostgreSqlJobQueueProvider))
+        {
+            return Generic("the storage has a queue provider other than Hangfire.PostgreSql's own");
+        }
+
+        if (StorageInternals.Current is not { } internals)
+        {
+            return Generic($"Hangfire.PostgreSql {package} does not have the internals it relies on");
+        }
+
+        var options = provider.Options;
+        var connection = internals.Open(pg);
+        try
+        {
+            var schema = ReadSchema(connection, options.SchemaName);
+            if (schema is null)
+            {
+                return Generic($"the database has no Hangfire schema \"{options.SchemaName}\"");
+            }
+
+            if (schema.Value.Version != SupportedSchemaVersion)
+            {
+                return Generic(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"the Hangfire schema \"{options.SchemaName}\" is at version {schema.Value.Version}, and it supports {SupportedSchemaVersion}"));
+            }
+
+            var statements = new ChunkStatements(options.SchemaName, schema.Value.JobSequence, schema.Value.StateSequence);
+            return new FastPathDecision(
+                new PostgreSqlTarget(pg, internals, statements, options.EnableLongPolling),
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"the PostgreSQL fast path (Hangfire.PostgreSql {package}, schema \"{options.SchemaName}\" at version {SupportedSchemaVersion})"));
+        }
+        finally
+        {
+            internals.Release(pg, connection);
+        }
+    }
+
+    private static (int Version, string JobSequence, string StateSequence)? ReadSchema(NpgsqlConnection connection, string schemaName)
+    {
+        var s = "\"" + schemaName.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        using var command = new NpgsqlCommand(
+            $"""
+            SELECT (SELECT max("version") FROM {s}."schema"),
+                   pg_get_serial_sequence($1, 'id'),
+                   pg_get_serial_sequence($2, 'id')
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = s + ".\"job\"" });
+        command.Parameters.Add(new NpgsqlParameter { Value = s + ".\"state\"" });
+        try
+        {
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            return reader.IsDBNull(0) || reader.IsDBNull(1) || reader.IsDBNull(2)
+                ? null
+                : (Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2));
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            return null;
+        }
+    }
+
+    private static FastPathDecision Generic(string reason) => new(null, "the generic Hangfire path, because " + reason);
+}

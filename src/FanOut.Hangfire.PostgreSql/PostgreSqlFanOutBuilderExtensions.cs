@@ -1,0 +1,29 @@
+using FanOut.Hangfire;
+using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.PostgreSql;
+using FanOut.Hangfire.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Switches FanOut.Hangfire's dispatch to the PostgreSQL fast path, where the storage allows it.</summary>
+public static class PostgreSqlFanOutBuilderExtensions
+{
+    /// <summary>
+    /// Dispatches child jobs into Hangfire.PostgreSql with a few set-based statements per chunk instead of several
+    /// statements per job, in one database transaction with the run's checkpoint. The jobs are the rows Hangfire writes
+    /// itself, through the same client filters and state machine, processed by unmodified Hangfire workers. Used when the
+    /// Hangfire storage is Hangfire.PostgreSql 1.21 with its default queue provider on a schema at version 23; with any
+    /// other storage, version or option the generic path is used. The choice is logged once, at the first dispatch.
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddFanOut</c>.</param>
+    /// <returns>The builder, to chain further declarations.</returns>
+    public static IFanOutBuilder UsePostgreSqlDispatch(this IFanOutBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        builder.Services.TryAddSingleton<HangfireChunkWriter>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IChunkWriter, PostgreSqlChunkWriter>());
+        return builder;
+    }
+}

@@ -1,0 +1,24 @@
+using FanOut.Hangfire.PostgreSql.Bulk;
+using Hangfire.PostgreSql;
+using Npgsql;
+
+namespace FanOut.Hangfire.PostgreSql;
+
+/// <summary>A PostgreSQL storage the fast path writes to: how to reach it, its statements, and how its workers are woken.</summary>
+internal sealed class PostgreSqlTarget(
+    PostgreSqlStorage storage,
+    StorageInternals internals,
+    ChunkStatements statements,
+    bool notifiesListeners)
+{
+    public ChunkStatements Statements { get; } = statements;
+
+    /// <summary>True when the storage uses long polling: its workers in every process listen for a notification.</summary>
+    public bool NotifiesListeners { get; } = notifiesListeners;
+
+    public NpgsqlConnection Open() => internals.Open(storage);
+
+    public void Release(NpgsqlConnection connection) => internals.Release(storage, connection);
+
+    public void Signal(string queue) => internals.Signal(queue);
+}
