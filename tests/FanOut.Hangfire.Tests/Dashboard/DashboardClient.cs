@@ -20,9 +20,9 @@ public sealed partial class DashboardClient : IDisposable
 
     public static string RetryFailedPath(string runId) => RunPath(runId) + "/retry-failed";
 
-    public async Task<(HttpStatusCode Status, string Html)> GetAsync(string path)
+    public async Task<(HttpStatusCode Status, string Html)> GetAsync(string path, IEnumerable<(string Name, string Value)>? headers = null)
     {
-        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative));
+        using var response = await SendAsync(HttpMethod.Get, path, headers);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
@@ -40,17 +40,24 @@ public sealed partial class DashboardClient : IDisposable
 
     public async Task<HttpStatusCode> PostAsync(string path, IEnumerable<(string Name, string Value)>? headers = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
+        using var response = await SendAsync(HttpMethod.Post, path, headers);
+        return response.StatusCode;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, IEnumerable<(string Name, string Value)>? headers)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (method == HttpMethod.Post)
         {
-            Content = new FormUrlEncodedContent([]),
-        };
+            request.Content = new FormUrlEncodedContent([]);
+        }
+
         foreach (var (name, value) in headers ?? [])
         {
             request.Headers.Add(name, value);
         }
 
-        using var response = await _http.SendAsync(request);
-        return response.StatusCode;
+        return await _http.SendAsync(request);
     }
 
     public void Dispose() => _http.Dispose();

@@ -61,7 +61,8 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <summary>Starts the app.</summary>
     /// <param name="antiforgery">Registers ASP.NET Core antiforgery, which the dashboard then checks on every POST.</param>
     /// <param name="defaultDashboardOptions">Maps the dashboard as the sample does, with Hangfire's default options.</param>
-    public static async Task<DashboardServer> StartAsync(bool antiforgery = true, bool defaultDashboardOptions = false)
+    /// <param name="readOnly">Makes the dashboard read-only.</param>
+    public static async Task<DashboardServer> StartAsync(bool antiforgery = true, bool defaultDashboardOptions = false, bool readOnly = false)
     {
         var storage = TestHost.InMemory();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -103,7 +104,11 @@ public sealed class DashboardServer : IAsyncDisposable
         }
         else
         {
-            app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [app.Services.GetRequiredService<DashboardAccess>()] });
+            app.MapHangfireDashboard("/hangfire", new DashboardOptions
+            {
+                Authorization = [app.Services.GetRequiredService<DashboardAccess>()],
+                IsReadOnlyFunc = _ => readOnly,
+            });
         }
 
         await app.StartAsync();
