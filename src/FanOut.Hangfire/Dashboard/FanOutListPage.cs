@@ -37,7 +37,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
         foreach (var (cron, recurringJob) in model.Crons)
         {
             html.Append($"<tr data-fanout=\"{cron.Id}\"><td class=\"word-break\"><a href=\"{ListUrl(cron.Id)}\">{cron.Id}</a></td>");
-            html.Append($"<td class=\"min-width\"><code class=\"cron-badge\">{cron.Options.Cron}</code></td>");
+            html.Append($"<td class=\"min-width min-width-125p\"><code class=\"cron-badge\">{cron.Options.Cron}</code></td>");
             html.Append($"<td>{cron.Options.TimeZone}</td><td class=\"word-break\">{cron.EventName}</td><td>{cron.Options.Queue}</td>");
             if (recurringJob is null)
             {
