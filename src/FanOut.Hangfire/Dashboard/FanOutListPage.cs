@@ -1,3 +1,5 @@
+using Hangfire.Dashboard;
+
 namespace FanOut.Hangfire.Dashboard;
 
 /// <summary>The Fan-out page: every cron fan-out with its schedule, every event with its handlers, and recent runs.</summary>
@@ -32,13 +34,14 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
         }
 
         html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-crons\"><thead><tr>");
-        html.Append($"<th>Id</th><th class=\"min-width\">Cron</th><th>Time zone</th><th>Sends</th><th>Queue</th>");
+        html.Append($"<th>Id</th><th class=\"min-width\">Cron</th><th>Time zone</th><th>Sends</th><th>Queue</th><th>On completion</th>");
         html.Append($"<th class=\"align-right min-width\">Next firing</th><th class=\"align-right min-width\">Last firing</th></tr></thead><tbody>");
         foreach (var (cron, recurringJob) in model.Crons)
         {
             html.Append($"<tr data-fanout=\"{cron.Id}\"><td class=\"word-break\"><a href=\"{ListUrl(cron.Id)}\">{cron.Id}</a></td>");
             html.Append($"<td class=\"min-width min-width-125p\"><code class=\"cron-badge\">{cron.Options.Cron}</code></td>");
             html.Append($"<td>{cron.Options.TimeZone}</td><td class=\"word-break\">{cron.EventName}</td><td>{cron.Options.Queue}</td>");
+            html.Append($"<td>{CompletionHandler(cron.Id)}</td>");
             if (recurringJob is null)
             {
                 var why = cron.Options.Enabled ? "no recurring job" : "disabled";
@@ -60,7 +63,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
     {
         html.Append($"<h3>Events and handlers</h3>");
         html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-events\"><thead><tr>");
-        html.Append($"<th>Event</th><th>Handler</th><th>Queue</th><th class=\"align-right min-width\">Retry attempts</th></tr></thead><tbody>");
+        html.Append($"<th>Event</th><th>On completion of a send</th><th>Handler</th><th>Queue</th><th class=\"align-right min-width\">Retry attempts</th></tr></thead><tbody>");
         foreach (var @event in model.Events)
         {
             var first = true;
@@ -70,6 +73,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
                 if (first)
                 {
                     html.Append($"<td class=\"word-break\" rowspan=\"{@event.Handlers.Count}\"><a href=\"{ListUrl(@event.Name)}\">{@event.Name}</a></td>");
+                    html.Append($"<td rowspan=\"{@event.Handlers.Count}\">{CompletionHandler(@event.Name)}</td>");
                     first = false;
                 }
 
@@ -116,5 +120,10 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
         html.Append($"</tbody></table></div>");
     }
 
-    private static string ShortId(string runId) => runId.Length > 12 ? runId[..8] + "…" : runId;
+    private NonEscapedString CompletionHandler(string name) =>
+        model.Services.Registry?.FindCompletionHandler(name) is { } type
+            ? new HtmlBuilder().Append($"<code>{type.Name}</code>").ToHtml()
+            : Html.Raw("<em>—</em>");
+
+        private static string ShortId(string runId) => runId.Length > 12 ? runId[..8] + "…" : runId;
 }

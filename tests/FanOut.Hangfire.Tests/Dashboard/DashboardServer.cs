@@ -86,7 +86,8 @@ public sealed class DashboardServer : IAsyncDisposable
         builder.Services.AddFanOut()
             .AddCron<ListSource>(CronId, "0 3 1 1 *", sends: EventName)
             .AddHandler<SometimesBrokenHandler>(CheckHandlerId, on: EventName, o => o.RetryAttempts = 0)
-            .AddHandler<RecordingHandler>(AuditHandlerId, on: EventName);
+            .AddHandler<RecordingHandler>(AuditHandlerId, on: EventName)
+            .AddCompletionHandler<CompletionRecorder>(of: CronId);
 
         var app = builder.Build();
         app.Use((context, next) =>

@@ -34,6 +34,7 @@ public sealed class FanOutPageTests
         html.Should().Contain($"<tr data-fanout=\"{DashboardServer.CronId}\">")
             .And.Contain("<code class=\"cron-badge\">0 3 1 1 *</code>")
             .And.Contain("<td>UTC</td>")
+            .And.Contain($"<td><code>{nameof(Fakes.CompletionRecorder)}</code></td>")
             .And.Contain("data-moment=", "next and last firing are Hangfire's relative times");
         html.Should().Contain($"<tr data-event=\"{DashboardServer.EventName}\" data-handler=\"{DashboardServer.CheckHandlerId}\">")
             .And.Contain($"<tr data-event=\"{DashboardServer.EventName}\" data-handler=\"{DashboardServer.AuditHandlerId}\">");
