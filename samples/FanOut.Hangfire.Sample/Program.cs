@@ -54,6 +54,9 @@ builder.Services.AddFanOut(builder.Configuration.GetSection("FanOut"))
                                        })
     .AddCompletionHandler<LogRunSummary>(of: "slack-notification-cron");
 
+// With antiforgery registered, the dashboard checks a token on every POST (Requeue, Delete, Retry failed...).
+builder.Services.AddAntiforgery();
+
 builder.Services.AddSingleton<AccountStore>();
 builder.Services.AddSingleton<FakeSlack>();
 builder.Services.AddHttpClient(PostSlackNotification.HttpClientName,

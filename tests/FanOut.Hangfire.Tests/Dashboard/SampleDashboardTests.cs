@@ -27,6 +27,11 @@ public sealed partial class SampleDashboardTests
     }
 
     [Fact]
+    public void Sample_RegistersAntiforgery_SoTheDashboardChecksTokensOnPosts() =>
+        File.ReadAllText(Path.Combine(RepositoryRoot(), "samples", "FanOut.Hangfire.Sample", "Program.cs"))
+            .Should().Contain("builder.Services.AddAntiforgery();");
+
+    [Fact]
     public async Task DefaultDashboard_RequestsFromAnotherMachine_AreRefused()
     {
         await using var server = await DashboardServer.StartAsync(defaultDashboardOptions: true);
