@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.RegularExpressions;
+using FanOut.Hangfire.Dashboard;
 using FanOut.Hangfire.Tests.Infrastructure;
 
 namespace FanOut.Hangfire.Tests.Dashboard;
@@ -9,15 +11,16 @@ public sealed class FanOutPageTests
     private const string EncodedScriptKey = "&lt;script&gt;alert(&#39;fan-out&#39;)&lt;/script&gt;";
 
     [Fact]
-    public async Task HomePage_NavigationMenu_LinksToFanOutPage()
+    public async Task HomePage_NavigationMenu_LinksToFanOutPageOnceHoweverOftenRegistered()
     {
+        Parallel.For(0, 8, _ => FanOutDashboard.EnsureRegistered());
         await using var server = await DashboardServer.StartAsync();
         using var client = new DashboardClient(server);
 
         var (status, html) = await client.GetAsync("/hangfire");
 
         status.Should().Be(HttpStatusCode.OK);
-        html.Should().Contain("<a href=\"/hangfire/fanout\">").And.Contain("Fan-out");
+        Regex.Matches(html, "<a href=\"/hangfire/fanout\">\\s*Fan-out").Should().ContainSingle();
     }
 
     [Fact]
