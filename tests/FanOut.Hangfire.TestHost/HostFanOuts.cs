@@ -1,0 +1,58 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FanOut.Hangfire.TestHost;
+
+/// <summary>
+/// The fan-outs every test host declares, so that every server on a storage declares the same ones. Tests switch them
+/// on and change their schedules through configuration (<c>--FanOut:CronFanOuts:{id}:Cron=...</c>).
+/// </summary>
+internal static class HostFanOuts
+{
+    /// <summary>A fan-out that only fires when triggered (its cron is once a year).</summary>
+    public const string Items = "items";
+
+    /// <summary>A fan-out whose firings skip while a dispatch runs; disabled unless configured.</summary>
+    public const string SlowSkip = "slow-skip";
+
+    /// <summary>A fan-out whose firings wait for the running dispatch; disabled unless configured.</summary>
+    public const string SlowWait = "slow-wait";
+
+    public const string Event = "items/due";
+    public const string FirstHandler = "first";
+    public const string SecondHandler = "second";
+    public const string DispatchQueue = "dispatch";
+    public const string ItemQueue = "items";
+
+    private const string Yearly = "0 0 1 1 *";
+
+    public static void Declare(IFanOutBuilder fanOut, HostSettings settings)
+    {
+        fanOut
+            .AddCron<JournalSource>(Items, Yearly, sends: Event, o => o.Queue = DispatchQueue)
+            .AddCron<JournalSource>(SlowSkip, Yearly, sends: Event, o =>
+            {
+                o.Queue = DispatchQueue;
+                o.Enabled = false;
+                o.Overlap = FanOutOverlap.Skip;
+            })
+            .AddCron<JournalSource>(SlowWait, Yearly, sends: Event, o =>
+            {
+                o.Queue = DispatchQueue;
+                o.Enabled = false;
+                o.Overlap = FanOutOverlap.Wait;
+            })
+            .AddHandler<JournalHandler>(FirstHandler, on: Event, RetryQuickly);
+        if (settings.Handlers > 1)
+        {
+            fanOut.AddHandler<JournalHandler>(SecondHandler, on: Event, RetryQuickly);
+        }
+    }
+
+    // A handler failing while the database is away retries within seconds, not Hangfire's minutes.
+    private static void RetryQuickly(FanOutHandlerOptions options)
+    {
+        options.Queue = ItemQueue;
+        options.RetryAttempts = 20;
+        options.RetryDelays.Add(TimeSpan.FromSeconds(1));
+    }
+}

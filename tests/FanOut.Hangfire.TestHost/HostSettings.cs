@@ -1,0 +1,58 @@
+namespace FanOut.Hangfire.TestHost;
+
+/// <summary>
+/// How a test wants this process to behave, bound from the <c>Host</c> configuration section (command-line arguments
+/// such as <c>--Host:Workers=8</c>). The library's own options come from the <c>FanOut</c> section.
+/// </summary>
+internal sealed class HostSettings
+{
+    public const string SectionName = "Host";
+
+    /// <summary>The test run that started this process; when it is gone, this process ends too.</summary>
+    public int? ParentPid { get; set; }
+
+    /// <summary>A cron fan-out to fire once the server runs, through its recurring job, as the schedule would.</summary>
+    public string? Trigger { get; set; }
+
+    /// <summary>Hangfire workers of this server.</summary>
+    public int Workers { get; set; } = 4;
+
+    /// <summary>Comma-separated queues this server listens to; a process can dispatch without running child jobs.</summary>
+    public string Queues { get; set; } = $"{HostFanOuts.DispatchQueue},{HostFanOuts.ItemQueue}";
+
+    /// <summary>How many handlers listen to the event: 1 (<c>first</c>) or 2 (<c>first</c> and <c>second</c>).</summary>
+    public int Handlers { get; set; } = 1;
+
+    /// <summary>How long each handler call works before it records that it finished.</summary>
+    public TimeSpan HandlerDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Hangfire.PostgreSql: how long a fetched job stays invisible to other workers without a keep-alive.</summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Hangfire.PostgreSql: whether a running job's fetch is kept alive, so only dead workers' jobs come back.</summary>
+    public bool SlidingInvisibilityTimeout { get; set; } = true;
+
+    /// <summary>Hangfire.PostgreSql: when a lock row left behind by a dead process expires.</summary>
+    public TimeSpan DistributedLockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Hangfire.PostgreSql: how often an idle worker looks for a job.</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The items each cron fan-out's source yields, by fan-out id.</summary>
+    public Dictionary<string, SourceSettings> Sources { get; } = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<string> QueueList =>
+        Queues.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public SourceSettings SourceOf(string fanOutId) => Sources.GetValueOrDefault(fanOutId) ?? new SourceSettings();
+}
+
+/// <summary>What one fan-out's source yields, and how slowly.</summary>
+internal sealed class SourceSettings
+{
+    /// <summary>Items per firing.</summary>
+    public int Items { get; set; } = 100;
+
+    /// <summary>A pause before every <see cref="FanOutOptions.ChunkSize"/> items: a source that takes its time.</summary>
+    public TimeSpan ChunkDelay { get; set; } = TimeSpan.Zero;
+}
