@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using FanOut.Hangfire.Benchmarks.Infrastructure;
+using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.PostgreSql;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FanOut.Hangfire.Benchmarks;
+
+/// <summary>
+/// How fast child jobs are created: a FanOut send of N items (one handler, so one job an item) against the loop a user
+/// would write with plain Hangfire, <c>IBackgroundJobClient.Enqueue</c> per item. On PostgreSQL the fast path is
+/// measured on all N items and the generic path beside it; the loop and the generic path are measured on a sample.
+/// Every run gets a fresh database (or in-memory storage) and host.
+/// </summary>
+internal static class DispatchBenchmark
+{
+    private enum Path
+    {
+        PlainLoop,
+        Generic,
+        FastPath,
+    }
+
+    public static async Task RunAsync(BenchmarkOptions options)
+    {
+        var items = options.Items ?? 100_000;
+        var sample = Math.Min(items, options.BaselineItems);
+        var onPostgres = options.Storage == "postgres";
+        await using var postgres = onPostgres ? await BenchmarkPostgres.StartAsync() : null;
+
+        var plain = new Best("plain Enqueue loop");
+        var generic = new Best("FanOut generic path");
+        var fast = new Best("FanOut PostgreSQL fast path");
+        for (var run = 1; run <= options.Repeat; run++)
+        {
+            Console.WriteLine($"run {run} of {options.Repeat}");
+            plain.Add(await MeasureAsync(postgres, Path.PlainLoop, sample));
+            generic.Add(await MeasureAsync(postgres, Path.Generic, onPostgres ? sample : items));
+            if (onPostgres)
+            {
+                fast.Add(await MeasureAsync(postgres, Path.FastPath, items));
+            }
+        }
+
+        var baseline = plain.Value.PerSecond;
+        var table = new ResultTable(
+            $"dispatch · {options.Storage} · {Format.Count(items)} items · best of {options.Repeat}",
+            "Creating one no-op job per item", "items timed", "best time", "jobs/s", "vs plain loop");
+        Row(table, "Plain Hangfire: `IBackgroundJobClient.Enqueue` in a loop", plain, baseline, sample < items);
+        Row(table, "FanOut, generic path (any storage)", generic, baseline, onPostgres && sample < items);
+        if (onPostgres)
+        {
+            Row(table, "FanOut, PostgreSQL fast path (`UsePostgreSqlDispatch`)", fast, baseline, sample: false);
+        }
+
+        table.Print(postgres?.Version);
+        var ours = onPostgres ? fast.Value.PerSecond : generic.Value.PerSecond;
+        Console.WriteLine(
+            $"dispatch {options.Storage} items={items} fanout={Format.Plain(ours)} baseline={Format.Plain(baseline)} ratio={Format.Plain(ours / baseline, 1)}");
+    }
+
+    private static void Row(ResultTable table, string label, Best best, double baseline, bool sample) =>
+        table.Add(
+            label,
+            Format.Count(best.Value.Jobs) + (sample ? " (sample)" : string.Empty),
+            Format.Seconds(best.Value.Elapsed),
+            Format.Rate(best.Value.PerSecond),
+            Format.Ratio(best.Value.PerSecond / baseline));
+
+    private static async Task<Measurement> MeasureAsync(BenchmarkPostgres? postgres, Path path, int items)
+    {
+        var storage = postgres is null ? BenchHost.InMemory() : BenchHost.Postgres(await postgres.CreateDatabaseAsync("dispatch"));
+        var host = await BenchHost.StartAsync(storage, postgreSqlDispatch: path == Path.FastPath);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            if (path == Path.PlainLoop)
+            {
+                var client = host.Services.GetRequiredService<IBackgroundJobClient>();
+                for (var i = 0; i < items; i++)
+                {
+                    var item = Items.Id(i);
+                    client.Enqueue<PlainJob>(job => job.Run(item));
+                }
+            }
+            else
+            {
+                await host.Services.GetRequiredService<IFanOutClient>().SendManyAsync(BenchHost.EventName, Items.Stream(items));
+            }
+
+            var elapsed = clock.Elapsed;
+            if (path == Path.FastPath && host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision: { Target: null } decision })
+            {
+                throw new InvalidOperationException($"The fast path was not taken: the dispatch used {decision.Description}.");
+            }
+
+            return new Measurement(items, elapsed);
+        }
+        finally
+        {
+            await BenchHost.StopAsync(host, storage);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using FanOut.Hangfire.Benchmarks;
+using FanOut.Hangfire.Benchmarks.Infrastructure;
+
+BenchmarkOptions options;
+try
+{
+    options = BenchmarkOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchmarkOptions.Usage);
+    return 2;
+}
+
+switch (options.Command)
+{
+    case "dispatch":
+        await DispatchBenchmark.RunAsync(options);
+        return 0;
+    case "execute":
+        await ExecuteBenchmark.RunAsync(options);
+        return 0;
+    case "memory":
+        await MemoryBenchmark.RunAsync(options);
+        return 0;
+    case "memory-child":
+        await MemoryBenchmark.RunChildAsync(options);
+        return 0;
+    default:
+        Console.Error.WriteLine($"Unknown scenario '{options.Command}'.");
+        Console.Error.WriteLine(BenchmarkOptions.Usage);
+        return 2;
+}
