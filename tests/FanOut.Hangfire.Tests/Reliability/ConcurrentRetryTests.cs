@@ -1,0 +1,56 @@
+using System.Globalization;
+using FanOut.Hangfire.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace FanOut.Hangfire.Tests.Reliability;
+
+/// <summary>
+/// DESIGN.md invariant 1 when Hangfire runs one dispatch job twice at the same time, which it does by design: a job
+/// whose fetch was not kept alive is handed to another worker after the invisibility timeout while the first worker
+/// still runs it (Hangfire.PostgreSql's default: no sliding keep-alive, a 30-minute timeout, so any dispatch longer
+/// than 30 minutes). The same happens when a Processing job is requeued from the dashboard.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ConcurrentRetryTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    private const int Items = 3_000;
+    private const int ChunkSize = 250;
+
+    [Fact]
+    public async Task Dispatch_RunTwiceAtOnceAfterItsInvisibilityTimeout_CreatesEachItemsJobOnce()
+    {
+        var database = await postgres.CreateDatabaseAsync("concurrent_retry");
+        var probe = new StorageProbe(database);
+        var settings = ReliabilityRun.HostSettings(
+            ("Host:Queues", "dispatch"),
+            ("Host:Workers", 4),
+            ("Host:SlidingInvisibilityTimeout", false),
+            ("Host:InvisibilityTimeout", TimeSpan.FromSeconds(2)),
+            ("Host:Sources:items:Items", Items),
+            ("Host:Sources:items:ChunkDelay", TimeSpan.FromMilliseconds(300)),
+            ("FanOut:ChunkSize", ChunkSize));
+
+        await using var host = await HostProcess.StartAsync("dispatcher", database, [.. settings, new("Host:Trigger", "items")], output);
+        await Poll.UntilAsync(
+            async () => (await probe.DispatchJobsAsync("items")).SingleOrDefault()?.State is "Succeeded" or "Failed",
+            TimeSpan.FromSeconds(120),
+            async () => $"the dispatch to end; {await probe.ChildJobsInStateAsync("Enqueued")} jobs enqueued so far.{host.Tail()}");
+        await Poll.UntilAsync(
+            async () => (await probe.ProcessingJobsOfAsync(host.Pid)).Count == 0,
+            TimeSpan.FromSeconds(60),
+            () => Task.FromResult("every execution of the dispatch to end"));
+
+        var dispatch = (await probe.DispatchJobsAsync("items")).Single();
+        var reads = await probe.SourceReadsAsync("items");
+        output.WriteLine($"The source was read {reads.Count} times: {string.Join(", ", reads.Select(r => $"{r.StartedAt:HH:mm:ss.fff}-{r.FinishedAt:HH:mm:ss.fff}"))}");
+        reads.Should().HaveCountGreaterThan(1, "Hangfire handed the running dispatch to another worker after 2 s; that is the scenario");
+
+        var jobs = await probe.ChildJobsAsync();
+        output.WriteLine($"{jobs.Count} child jobs for {Items} items.");
+        jobs.GroupBy(j => (j.HandlerId, j.ItemKey)).Where(g => g.Count() > 1).Select(g => $"{g.Key} x{g.Count()}").Take(10)
+            .Should().BeEmpty("every (item, handler) job of the run exists exactly once, however many workers ran the dispatch");
+        jobs.Should().HaveCount(Items);
+        dispatch.State.Should().Be("Succeeded");
+        (await probe.RunFieldAsync(dispatch.RunId!, "DispatchedItems")).Should().Be(Items.ToString(CultureInfo.InvariantCulture));
+    }
+}
