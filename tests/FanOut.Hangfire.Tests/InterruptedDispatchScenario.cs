@@ -12,7 +12,7 @@ namespace FanOut.Hangfire.Tests;
 /// </summary>
 internal static class InterruptedDispatchScenario
 {
-    public static async Task RunAsync(JobStorage storage)
+    public static async Task RunAsync(JobStorage storage, Action<IFanOutBuilder>? configure = null)
     {
         var recorder = new Recorder();
         var items = TestItems.Numbered(1_250);
@@ -37,6 +37,7 @@ internal static class InterruptedDispatchScenario
                 .AddCron<ListSource>("tenants", "0 3 * * *", sends: "tenant/due")
                 .AddHandler<RecordingHandler>("notify", on: "tenant/due")
                 .AddHandler<RecordingHandler>("audit", on: "tenant/due");
+            configure?.Invoke(fanOut);
         },
         services => services.AddSingleton(recorder).AddSingleton(items).AddSingleton(hooks),
         workers: 6);
