@@ -1,0 +1,169 @@
+using System.Globalization;
+using FanOut.Hangfire.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace FanOut.Hangfire.Tests.Reliability;
+
+/// <summary>
+/// The database goes away under running servers, mid-dispatch and mid-execution, and comes back: the processes keep
+/// running, Hangfire retries what failed, and nothing is lost or doubled. Stopping PostgreSQL is only possible with the
+/// cluster the tests start themselves.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    private static readonly TimeSpan OutageNoticed = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Dispatch_DatabaseStoppedMidDispatch_ResumesFromItsCheckpoint_NothingLostOrDoubled_WithoutARestart()
+    {
+        RequireOwnCluster();
+        const int items = 6_000;
+        var database = await postgres.CreateDatabaseAsync("db_loss_dispatch");
+        var probe = new StorageProbe(database);
+        var settings = ReliabilityRun.HostSettings(
+            ("Host:Queues", "dispatch"),
+            ("Host:Workers", 2),
+            ("Host:Sources:items:Items", items),
+            ("Host:Sources:items:ChunkDelay", TimeSpan.FromMilliseconds(200)),
+            ("FanOut:ChunkSize", 500));
+
+        await using var host = await HostProcess.StartAsync("dispatcher", database, [.. settings, new("Host:Trigger", "items")], output);
+        var runId = await WaitForRunAsync(probe);
+        await Poll.UntilAsync(
+            async () => await DispatchedItemsAsync(probe, runId) >= 2_000,
+            TimeSpan.FromSeconds(120),
+            async () => $"2000 items to be dispatched; {await DispatchedItemsAsync(probe, runId)} were");
+
+        var checkpoint = await DispatchedItemsAsync(probe, runId);
+        await OutageAsync(
+            [host],
+            "job-failed|FanOutDispatchJob|",
+            "the dispatch to fail on the lost database");
+
+        await Poll.UntilAsync(
+            async () => await probe.RunFieldAsync(runId, "Status") == "dispatched",
+            TimeSpan.FromSeconds(120),
+            async () => $"run {runId} to finish dispatching; it is at {await DispatchedItemsAsync(probe, runId)} items.{host.Tail()}");
+
+        host.HasExited.Should().BeFalse("the server rides out the outage without a restart");
+        var resumedFrom = host.Lines
+            .Where(l => l.Contains($"resumes run {runId} after ", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split("after ")[1].Split(' ')[0], CultureInfo.InvariantCulture))
+            .ToList();
+        resumedFrom.Should().NotBeEmpty("Hangfire retried the failed dispatch").And.OnlyContain(n => n >= checkpoint, "a retry resumes from the checkpoint, never from the start");
+
+        var jobs = await probe.ChildJobsAsync();
+        jobs.Should().HaveCount(items).And.OnlyContain(j => j.RunId == runId && j.State == "Enqueued");
+        jobs.Select(j => j.ItemKey).Should().OnlyHaveUniqueItems("nothing is doubled");
+        (await probe.QueuedJobsWithoutStateAsync()).Should().Be(0);
+        (await probe.RunFieldAsync(runId, "DispatchedJobs")).Should().Be(items.ToString(CultureInfo.InvariantCulture));
+        var dispatch = (await probe.DispatchJobsAsync("items")).Should().ContainSingle().Subject;
+        dispatch.State.Should().Be("Succeeded");
+        dispatch.Result.Should().Contain($"dispatched {items} items");
+    }
+
+    [Fact]
+    public async Task Execution_DatabaseStoppedWhileJobsRun_EveryItemCompletes_AndBothServersRecoverWithoutARestart()
+    {
+        RequireOwnCluster();
+        var items = ReliabilityRun.Pick(3_000, 10_000);
+        var database = await postgres.CreateDatabaseAsync("db_loss_execution");
+        var probe = new StorageProbe(database);
+        var settings = ReliabilityRun.HostSettings(
+            ("Host:Workers", 6),
+            ("Host:HandlerDelay", TimeSpan.FromMilliseconds(20)),
+            ("Host:Sources:items:Items", items),
+            ("FanOut:ChunkSize", 500));
+
+        await using var first = await HostProcess.StartAsync("server-a", database, [.. settings, new("Host:Trigger", "items")], output);
+        await using var second = await HostProcess.StartAsync("server-b", database, settings, output);
+        var runId = await WaitForRunAsync(probe);
+        await Poll.UntilAsync(
+            async () => await probe.RunFieldAsync(runId, "Status") == "dispatched" && await probe.FinishedExecutionsAsync() >= items / 5,
+            TimeSpan.FromSeconds(120),
+            async () => $"the dispatch to end and a fifth of the calls to finish; {await probe.FinishedExecutionsAsync()} did");
+
+        var restartedAt = await OutageAsync(
+            [first, second],
+            "job-failed|FanOutItemJob|",
+            "a handler call to fail on the lost database");
+
+        await Poll.UntilAsync(
+            async () => await probe.ChildJobsInStateAsync("Succeeded") == items,
+            TimeSpan.FromSeconds(180),
+            async () => $"all {items} child jobs to succeed; {await probe.ChildJobsInStateAsync("Succeeded")} did.{first.Tail()}{second.Tail()}");
+        await Poll.UntilAsync(
+            async () => await probe.RunFieldAsync(runId, "Completions") is not null,
+            TimeSpan.FromSeconds(30),
+            () => Task.FromResult($"run {runId} to complete"));
+
+        first.HasExited.Should().BeFalse();
+        second.HasExited.Should().BeFalse();
+        var executions = await probe.ExecutionsAsync();
+        executions.Where(e => e.StartedAt > restartedAt).Select(e => e.Pid).Distinct().Should()
+            .BeEquivalentTo([first.Pid, second.Pid], "both servers took jobs again once the database was back, without a restart");
+        executions.Where(e => e.FinishedAt is not null).Select(e => e.ItemKey).Distinct().Should()
+            .HaveCount(items, "every item's handler completed at least once");
+
+        var jobs = await probe.ChildJobsAsync();
+        jobs.Should().HaveCount(items).And.OnlyContain(j => j.RunId == runId && j.State == "Succeeded");
+        jobs.Select(j => j.ItemKey).Should().OnlyHaveUniqueItems();
+        (await probe.RunFieldAsync(runId, "Completions")).Should().Be("1");
+        (await probe.CounterAsync($"fanout:run:{runId}:first:succeeded")).Should().Be(items);
+    }
+
+    private void RequireOwnCluster()
+    {
+        if (!postgres.IsSelfStarted)
+        {
+            throw new InvalidOperationException(
+                "This test stops and starts PostgreSQL, which it can only do to the cluster the tests start themselves, " +
+                $"not to the server named by {PostgresServer.ConnectionStringVariable}. Unset it to run this test.");
+        }
+    }
+
+    /// <summary>
+    /// Stops PostgreSQL and keeps it down until every host has felt it twice: a job failed (a line starting with
+    /// <paramref name="jobFailed"/>), and its Hangfire server failed to send a heartbeat; then starts it again, whatever
+    /// happens. Returns the database's clock once it is back.
+    /// </summary>
+    private async Task<DateTime> OutageAsync(IReadOnlyList<HostProcess> hosts, string jobFailed, string what)
+    {
+        var seen = hosts.Select(h => h.Lines.Count).ToList();
+        output.WriteLine($"Stopping PostgreSQL at {DateTime.UtcNow:HH:mm:ss.fff}.");
+        await postgres.StopAsync();
+        try
+        {
+            for (var i = 0; i < hosts.Count; i++)
+            {
+                await hosts[i].WaitForLineAsync(l => l.StartsWith(jobFailed, StringComparison.Ordinal), OutageNoticed, what, skip: seen[i]);
+                await hosts[i].WaitForLineAsync(
+                    l => l.StartsWith("log|Warning|Hangfire.Server.ServerHeartbeatProcess|", StringComparison.Ordinal),
+                    OutageNoticed,
+                    "its Hangfire server to fail a heartbeat on the lost database",
+                    skip: seen[i]);
+            }
+        }
+        finally
+        {
+            await postgres.StartAsync();
+            output.WriteLine($"PostgreSQL is back at {DateTime.UtcNow:HH:mm:ss.fff}.");
+        }
+
+        return await new StorageProbe(postgres.ConnectionString).NowAsync();
+    }
+
+    private static async Task<long> DispatchedItemsAsync(StorageProbe probe, string runId) =>
+        long.Parse(await probe.RunFieldAsync(runId, "DispatchedItems") ?? "0", CultureInfo.InvariantCulture);
+
+    private static async Task<string> WaitForRunAsync(StorageProbe probe)
+    {
+        List<string> runs = [];
+        await Poll.UntilAsync(
+            async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
+            TimeSpan.FromSeconds(60),
+            () => Task.FromResult("the triggered firing to start its run"));
+        return runs.Should().ContainSingle().Subject;
+    }
+}
