@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.PostgreSql;
+using FanOut.Hangfire.Tests.Fakes;
+using FanOut.Hangfire.Tests.Infrastructure;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Hangfire.States;
+using Hangfire.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace FanOut.Hangfire.Tests;
+
+/// <summary>The PostgreSQL fast path at work: when it is used, what it guarantees, and when it steps aside.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task Dispatch_InterruptedBeforeChunkCommitOnFastPath_RetriesWithoutDuplicatesOrLeftovers()
+    {
+        var database = await postgres.CreateDatabaseAsync("fastpath_crash");
+
+        await InterruptedDispatchScenario.RunAsync(TestHost.Postgres(database), fanOut => fanOut.UsePostgreSqlDispatch());
+
+        // The interrupted chunk's transaction rolled back whole: not even uninitialized jobs are left behind.
+        (await ScalarAsync(database, "SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%FanOutItemJob%'"))
+            .Should().Be(2_500);
+        (await ScalarAsync(database, "SELECT count(*) FROM hangfire.job WHERE statename IS NULL")).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task FastPath_RunCounters_AreExactThroughFailures()
+    {
+        var database = await postgres.CreateDatabaseAsync("fastpath_counts");
+        var recorder = new Recorder();
+        var items = TestItems.Numbered(400);
+        var broken = new BrokenItems();
+        foreach (var id in items.Ids.Where((_, i) => i % 40 == 3))
+        {
+            broken.Keys[id] = true;
+        }
+
+        await using var host = await TestHost.StartAsync(TestHost.Postgres(database), fanOut => fanOut
+            .UsePostgreSqlDispatch()
+            .AddCron<ListSource>("tenants", "0 3 * * *", sends: "tenant/due")
+            .AddHandler<SometimesBrokenHandler>("notify", on: "tenant/due", o => o.RetryAttempts = 0)
+            .AddHandler<RecordingHandler>("audit", on: "tenant/due")
+            .Services.Configure<FanOutOptions>(o => o.ChunkSize = 150),
+            services => services.AddSingleton(recorder).AddSingleton(items).AddSingleton(broken),
+            workers: 8);
+        var runs = host.Services.GetRequiredService<IFanOutRuns>();
+
+        var runId = await host.Client.TriggerAsync("tenants");
+        await Wait.UntilAsync(
+            () => runs.GetAsync(runId).Result is { Status: FanOutRunStatus.Completed },
+            Timeout,
+            () => $"run {runId} to complete: {runs.GetAsync(runId).Result?.Status}");
+
+        WriterOf(host).Decision.Target.Should().NotBeNull("the fast path was taken");
+        var run = (await runs.GetAsync(runId))!;
+        run.DispatchedItems.Should().Be(400);
+        run.Handlers.Single(h => h.HandlerId == "notify")
+            .Should().BeEquivalentTo(new { Dispatched = 400L, Succeeded = 390L, Failed = 10L, Deleted = 0L, InFlight = 0L });
+        run.Handlers.Single(h => h.HandlerId == "audit")
+            .Should().BeEquivalentTo(new { Dispatched = 400L, Succeeded = 400L, Failed = 0L, InFlight = 0L });
+        recorder.Calls.Select(c => (c.Handler, c.Key)).Should().OnlyHaveUniqueItems().And.HaveCount(790);
+    }
+
+    [Fact]
+    public async Task UsePostgreSqlDispatch_OnPostgres_LogsTheFastPathOnceAtFirstDispatch()
+    {
+        var database = await postgres.CreateDatabaseAsync("fastpath_log");
+        var logs = new LogCapture();
+        await using var host = await TestHost.StartAsync(TestHost.Postgres(database), Declare, logs.AddTo, server: false);
+        logs.Entries.Should().BeEmpty("nothing is probed before the first dispatch");
+
+        await host.Client.SendManyAsync("tenant/due", new[] { "t-1", "t-2" });
+        await host.Client.SendManyAsync("tenant/due", new[] { "t-3" });
+
+        logs.Entries.Should().ContainSingle().Which.Should().Match<(LogLevel Level, string Message)>(e =>
+            e.Level == LogLevel.Information && e.Message.Contains("PostgreSQL fast path") && e.Message.Contains("version 23"));
+        JobCensus.ChildJobs(host.Storage).Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task UsePostgreSqlDispatch_OnAnotherStorage_UsesTheGenericPathAndSaysWhy()
+    {
+        var logs = new LogCapture();
+        await using var host = await TestHost.StartAsync(TestHost.InMemory(), Declare, logs.AddTo, server: false);
+
+        await host.Client.SendManyAsync("tenant/due", new[] { "t-1", "t-2" });
+
+        WriterOf(host).Decision.Target.Should().BeNull();
+        logs.Entries.Should().ContainSingle().Which.Message.Should()
+            .Contain("generic Hangfire path").And.Contain("InMemoryStorage").And.Contain("not Hangfire.PostgreSql's PostgreSqlStorage");
+        JobCensus.ChildJobs(host.Storage).Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task UsePostgreSqlDispatch_SchemaVersionItDoesNotKnow_UsesTheGenericPath()
+    {
+        var database = await postgres.CreateDatabaseAsync("fastpath_schema");
+        var storage = TestHost.Postgres(database);
+        await ScalarAsync(database, "UPDATE hangfire.schema SET version = 24; SELECT 0::bigint");
+        var logs = new LogCapture();
+        await using var host = await TestHost.StartAsync(storage, Declare, logs.AddTo, server: false);
+
+        await host.Client.SendManyAsync("tenant/due", new[] { "t-1", "t-2" });
+
+        WriterOf(host).Decision.Target.Should().BeNull();
+        logs.Entries.Should().ContainSingle().Which.Message.Should().Contain("generic Hangfire path").And.Contain("version 24");
+        JobCensus.ChildJobs(host.Storage).Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task FastPath_CustomSchemaWithLongPolling_NotifiesListenersAndItsJobsRun()
+    {
+        var database = await postgres.CreateDatabaseAsync("fastpath_schema_name");
+        var options = new PostgreSqlStorageOptions
+        {
+            SchemaName = "fan out jobs",
+            EnableLongPolling = true,
+            QueuePollInterval = TimeSpan.FromMilliseconds(200),
+            PrepareSchemaIfNecessary = true,
+        };
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database, options), options);
+        await using var listener = new NpgsqlConnection(database);
+        await listener.OpenAsync();
+        await using (var listen = new NpgsqlCommand("LISTEN new_job", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        var notified = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.Notification += (_, e) => notified.TrySetResult(e.Channel);
+        var recorder = new Recorder();
+        await using var host = await TestHost.StartAsync(storage, Declare, services => services.AddSingleton(recorder));
+
+        await host.Client.SendManyAsync("tenant/due", Enumerable.Range(0, 60).Select(i => $"t-{i}"));
+        await listener.WaitAsync(TimeSpan.FromSeconds(30));
+
+        (await notified.Task.WaitAsync(TimeSpan.FromSeconds(5))).Should().Be("new_job");
+        WriterOf(host).Decision.Description.Should().Contain("schema \"fan out jobs\"");
+        await Wait.UntilAsync(() => recorder.Calls.Count >= 60, Timeout, () => $"{recorder.Calls.Count} of 60 calls");
+        (await ScalarAsync(database, "SELECT count(*) FROM \"fan out jobs\".job WHERE statename = 'Succeeded'")).Should().Be(60);
+    }
+
+    [Fact]
+    public async Task FastPath_IdleWorkersInThisProcess_AreWokenWithoutWaitingForThePollInterval()
+    {
+        var database = await postgres.CreateDatabaseAsync("fastpath_wake");
+        var options = new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMinutes(5), PrepareSchemaIfNecessary = true };
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database, options), options);
+        var recorder = new Recorder();
+        await using var host = await TestHost.StartAsync(storage, Declare, services => services.AddSingleton(recorder), workers: 2);
+
+        // Each round is sent once the workers found the queue empty and went to wait; only a signal wakes them in time.
+        for (var round = 1; round <= 3; round++)
+        {
+            await Wait.UntilAsync(() => storage.GetMonitoringApi().ProcessingCount() == 0, Timeout, () => "the workers to go idle");
+            await host.Client.SendManyAsync("tenant/due", Enumerable.Range(0, 10).Select(i => $"r{round}-{i}"));
+            await Wait.UntilAsync(() => recorder.Calls.Count >= round * 10, TimeSpan.FromSeconds(30), () => $"{recorder.Calls.Count} of {round * 10} calls");
+        }
+
+        WriterOf(host).Decision.Target.Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task FastPath_FilterMakingAWriteItDoesNotMake_FallsBackAndCreatesEachJobOnce()
+    {
+        var database = await postgres.CreateDatabaseAsync("fastpath_fallback");
+        var logs = new LogCapture();
+        var hooks = new DispatchHooks();
+        var commits = new ConcurrentBag<long>();
+        hooks.ChunkCommitting = (_, next) => commits.Add(next.Items);
+        await using var host = await TestHost.StartAsync(TestHost.Postgres(database), fanOut =>
+        {
+            Declare(fanOut);
+            fanOut.Services.Configure<FanOutOptions>(o => o.ChunkSize = 20);
+        },
+        services =>
+        {
+            logs.AddTo(services);
+            services.AddSingleton(hooks);
+            services.AddSingleton<IJobFilterProvider>(new ListingFilterProvider());
+        },
+        server: false);
+
+        var runId = await host.Client.SendManyAsync("tenant/due", Enumerable.Range(0, 50).Select(i => $"t-{i}"));
+
+        WriterOf(host).Decision.Target.Should().BeNull();
+        logs.Entries.Should().Contain(e => e.Level == LogLevel.Warning && e.Message.Contains(nameof(IWriteOnlyTransaction.InsertToList)));
+        JobCensus.ChildJobs(host.Storage).Where(j => j.RunId == runId).Select(j => j.ItemKey).Should().OnlyHaveUniqueItems().And.HaveCount(50);
+        using var connection = (JobStorageConnection)host.Storage.GetConnection();
+        connection.GetListCount(ListingFilterProvider.List).Should().Be(50);
+        commits.Should().BeEquivalentTo(new long[] { 20, 40, 50 }, "the chunk that fell back was not committed twice");
+    }
+
+    [Fact]
+    public void UsePostgreSqlDispatch_NullBuilder_ThrowsNamingTheBuilder()
+    {
+        var act = () => PostgreSqlFanOutBuilderExtensions.UsePostgreSqlDispatch(null!);
+
+        act.Should().Throw<ArgumentNullException>().WithParameterName("builder");
+    }
+
+    [Fact]
+    public void UsePostgreSqlDispatch_CalledTwice_RegistersOneWriter()
+    {
+        var services = new ServiceCollection();
+
+        services.AddFanOut().UsePostgreSqlDispatch().UsePostgreSqlDispatch();
+
+        services.Where(d => d.ServiceType == typeof(IChunkWriter)).Should().ContainSingle()
+            .Which.ImplementationType.Should().Be<PostgreSqlChunkWriter>();
+    }
+
+    private static void Declare(IFanOutBuilder fanOut)
+    {
+        fanOut.UsePostgreSqlDispatch().AddHandler<RecordingHandler>("notify", on: "tenant/due");
+        fanOut.Services.TryAddSingleton<Recorder>();
+    }
+
+    private static PostgreSqlChunkWriter WriterOf(TestHost host) =>
+        (PostgreSqlChunkWriter)host.Services.GetRequiredService<IChunkWriter>();
+
+    private static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Collects what the fast path's writer logs.</summary>
+    private sealed class LogCapture : ILoggerProvider
+    {
+        public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+
+        public void AddTo(IServiceCollection services) => services.AddLogging(logging => logging
+            .AddProvider(this)
+            .AddFilter<LogCapture>(typeof(PostgreSqlChunkWriter).FullName, LogLevel.Information));
+
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == typeof(PostgreSqlChunkWriter).FullName ? new Logger(Entries) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<(LogLevel, string)> entries) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                entries.Enqueue((logLevel, formatter(state, exception)));
+        }
+    }
+
+    /// <summary>Hangfire's filters plus one that lists every job it enqueues: a write the fast path does not make.</summary>
+    private sealed class ListingFilterProvider : IJobFilterProvider, IApplyStateFilter
+    {
+        public const string List = "fanout-test:enqueued";
+
+        public IEnumerable<JobFilter> GetFilters(Job job) =>
+            JobFilterProviders.Providers.GetFilters(job).Append(new JobFilter(this, JobFilterScope.Global, null));
+
+        public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
+        {
+            if (context.NewState is EnqueuedState)
+            {
+                transaction.InsertToList(List, context.BackgroundJob.Id);
+            }
+        }
+
+        public void OnStateUnapplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
+        {
+        }
+    }
+}
