@@ -148,7 +148,8 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 
         (await notified.Task.WaitAsync(TimeSpan.FromSeconds(5))).Should().Be("new_job");
         WriterOf(host).Decision.Description.Should().Contain("schema \"fan out jobs\"");
-        await Wait.UntilAsync(() => recorder.Calls.Count >= 60, Timeout, () => $"{recorder.Calls.Count} of 60 calls");
+        await Wait.UntilAsync(() => host.Storage.GetMonitoringApi().SucceededListCount() >= 60, Timeout, () => $"{recorder.Calls.Count} of 60 calls");
+        recorder.Calls.Select(c => c.Key).Should().OnlyHaveUniqueItems().And.HaveCount(60);
         (await ScalarAsync(database, "SELECT count(*) FROM \"fan out jobs\".job WHERE statename = 'Succeeded'")).Should().Be(60);
     }
 

@@ -17,12 +17,19 @@ internal sealed class BulkConnection : JobStorageConnection
     private readonly JobStorageConnection _inner;
     private readonly PostgreSqlTarget _target;
     private NpgsqlConnection? _database;
+    private RowSender? _sender;
 
     public BulkConnection(JobStorageConnection inner, PostgreSqlTarget target, int expectedJobs)
     {
         _inner = inner;
         _target = target;
-        Ids = new IdPool(target.Statements, () => Database, Math.Max(expectedJobs, 1));
+
+        // Rows may be on their way on the same connection; ids are taken once they are written.
+        Ids = new IdPool(target.Statements, () =>
+        {
+            _sender?.WaitIdle();
+            return Database;
+        }, Math.Max(expectedJobs, 1));
     }
 
     public ChunkRecording Recording { get; } = new();
@@ -33,6 +40,9 @@ internal sealed class BulkConnection : JobStorageConnection
 
     /// <summary>The database connection the chunk is written on, opened the way the storage opens its own.</summary>
     public NpgsqlConnection Database => _database ??= _target.Open();
+
+    /// <summary>Sends the chunk's rows on <see cref="Database"/>, in the transaction the chunk commits in.</summary>
+    public RowSender Sender => _sender ??= new RowSender(_target.Statements, Database);
 
     public override IWriteOnlyTransaction CreateWriteTransaction() => new BulkTransaction(this);
 
@@ -50,6 +60,12 @@ internal sealed class BulkConnection : JobStorageConnection
         if (Recording.Find(id) is { } job)
         {
             ArgumentNullException.ThrowIfNull(name);
+            if (job.Sealed)
+            {
+                Recording.MarkUnsupported($"SetJobParameter of job {id} after its rows were written");
+                return;
+            }
+
             job.Parameters[name] = value;
             return;
         }
@@ -62,7 +78,7 @@ internal sealed class BulkConnection : JobStorageConnection
 
     public override JobData GetJobData(string jobId) =>
         Recording.Find(jobId) is { } job
-            ? new JobData { Job = job.Job, State = job.StateName, CreatedAt = job.CreatedAt }
+            ? new JobData { Job = job.Job, CreatedAt = job.CreatedAt }
             : _inner.GetJobData(jobId);
 
     // A job of the chunk has no state in storage until the chunk commits, as with Hangfire's own two-step creation.
@@ -123,7 +139,9 @@ internal sealed class BulkConnection : JobStorageConnection
 
     public override void Dispose()
     {
-        // The inner connection belongs to the caller.
+        // Rolls back what was sent unless the chunk committed. The inner connection belongs to the caller.
+        _sender?.Dispose();
+        _sender = null;
         if (_database is not null)
         {
             _target.Release(_database);

@@ -8,17 +8,21 @@ using Npgsql;
 namespace FanOut.Hangfire.PostgreSql.Bulk;
 
 /// <summary>
-/// The write transaction of a <see cref="BulkConnection"/>: records what Hangfire's state machine and the dispatcher
-/// write, and on <see cref="Commit"/> sends it all in one database transaction: the chunk's jobs, parameters, states and
-/// queue entries first, then the actions registered with <see cref="BeforeCommit"/> run (the dispatcher's checkpoint,
-/// lease renewal and fault-injection hook) and their writes follow, then the transaction commits and the workers are
-/// woken. Writes it cannot make mark the chunk unsupported; <see cref="Commit"/> then throws
-/// <see cref="UnsupportedWriteException"/> with nothing committed.
+/// The write transaction of a <see cref="BulkConnection"/>. It records what Hangfire's state machine writes job by job;
+/// as soon as the state machine moves on from a job, the job's rows are final and go to PostgreSQL in batches (see
+/// <see cref="RowSender"/>), inside one database transaction. <see cref="Commit"/> sends the rest, runs the actions
+/// registered with <see cref="BeforeCommit"/> (the dispatcher's checkpoint, lease renewal and fault-injection hook)
+/// inside that transaction, writes what they wrote, commits, and wakes the workers. A write it cannot make marks the
+/// chunk unsupported; <see cref="Commit"/> then throws <see cref="UnsupportedWriteException"/> and nothing is committed.
 /// </summary>
 internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTransaction
 {
+    // Small enough that the database starts early and the last batch is short; large enough that statements stay few.
+    private const int BatchSize = 128;
+
     private readonly List<Action<IWriteOnlyTransaction>> _beforeCommit = [];
-    private bool _jobsWritten;
+    private readonly List<RecordedJob> _sealed = [];
+    private RecordedJob? _current;
 
     private ChunkRecording Recording => connection.Recording;
 
@@ -28,48 +32,42 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
     public override void Commit()
     {
         ThrowIfUnsupported();
-        var target = connection.Target;
-        var database = connection.Database;
-        var stateIds = connection.Ids.StateIds(Recording.States.Count);
-        using (var transaction = database.BeginTransaction(IsolationLevel.ReadCommitted))
+        foreach (var job in Recording.Jobs.Where(j => !j.Sealed))
         {
-            using (var jobs = new NpgsqlBatch(database, transaction))
-            {
-                target.Statements.AddJobRows(jobs, Recording, stateIds);
-                jobs.ExecuteNonQuery();
-            }
-
-            _jobsWritten = true;
-            foreach (var action in _beforeCommit)
-            {
-                action(this);
-            }
-
-            ThrowIfUnsupported();
-            using (var writes = new NpgsqlBatch(database, transaction))
-            {
-                foreach (var write in Recording.Writes)
-                {
-                    writes.BatchCommands.Add(write.ToCommand(target.Statements));
-                }
-
-                if (target.NotifiesListeners && Recording.QueueEntries.Count > 0)
-                {
-                    writes.BatchCommands.Add(ChunkStatements.Notify());
-                }
-
-                if (writes.BatchCommands.Count > 0)
-                {
-                    writes.ExecuteNonQuery();
-                }
-            }
-
-            transaction.Commit();
+            Seal(job);
         }
 
-        foreach (var (_, queue) in Recording.QueueEntries)
+        Send();
+        var transaction = connection.Sender.Drain();
+        foreach (var action in _beforeCommit)
         {
-            target.Signal(queue);
+            action(this);
+        }
+
+        ThrowIfUnsupported();
+        var statements = connection.Target.Statements;
+        using (var writes = new NpgsqlBatch(connection.Database, transaction))
+        {
+            foreach (var write in Recording.Writes)
+            {
+                writes.BatchCommands.Add(write.ToCommand(statements));
+            }
+
+            if (connection.Target.NotifiesListeners && Recording.Jobs.Exists(j => j.Queues.Count > 0))
+            {
+                writes.BatchCommands.Add(ChunkStatements.Notify());
+            }
+
+            if (writes.BatchCommands.Count > 0)
+            {
+                writes.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+        foreach (var queue in Recording.Jobs.SelectMany(j => j.Queues))
+        {
+            connection.Target.Signal(queue);
         }
     }
 
@@ -78,7 +76,6 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
         if (JobOf(jobId, nameof(SetJobState)) is { } job)
         {
             job.CurrentState = AddState(job, state);
-            job.StateName = state.Name;
         }
     }
 
@@ -94,7 +91,7 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
     {
         if (JobOf(jobId, nameof(AddToQueue)) is { } job)
         {
-            Recording.QueueEntries.Add((job.Id, queue));
+            job.Queues.Add(queue);
         }
     }
 
@@ -174,28 +171,64 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
 
     public override void RemoveSet(string key) => Recording.MarkUnsupported(nameof(RemoveSet));
 
-    /// <summary>A job of this chunk whose rows are not written yet; anything else cannot be written here.</summary>
+    /// <summary>
+    /// A job of this chunk whose rows are not final yet. Hangfire's state machine writes one job after another, so when a
+    /// write concerns another job, the previous one is done and sealed; a write to a sealed job cannot be made.
+    /// </summary>
     private RecordedJob? JobOf(string jobId, string operation)
     {
         var job = Recording.Find(jobId);
-        if (job is null)
+        if (job is null || job.Sealed)
         {
-            Recording.MarkUnsupported(string.Create(CultureInfo.InvariantCulture, $"{operation} of job {jobId}, which is not a job of the chunk"));
-        }
-        else if (_jobsWritten)
-        {
-            Recording.MarkUnsupported(string.Create(CultureInfo.InvariantCulture, $"{operation} of job {jobId} after the chunk's jobs were written"));
-            job = null;
+            var why = job is null ? "which is not a job of the chunk" : "after its rows were written";
+            Recording.MarkUnsupported(string.Create(CultureInfo.InvariantCulture, $"{operation} of job {jobId}, {why}"));
+            return null;
         }
 
+        if (_current is not null && _current != job)
+        {
+            Seal(_current);
+        }
+
+        _current = job;
         return job;
     }
 
-    private int AddState(RecordedJob job, IState state)
+    private static RecordedState AddState(RecordedJob job, IState state)
     {
         // The same JSON Hangfire.PostgreSql stores, stamped with the same clock.
-        Recording.States.Add(new RecordedState(job.Id, state.Name, state.Reason, DateTime.UtcNow, SerializationHelper.Serialize(state.SerializeData())));
-        return Recording.States.Count - 1;
+        var recorded = new RecordedState(state.Name, state.Reason, DateTime.UtcNow, SerializationHelper.Serialize(state.SerializeData()));
+        job.States.Add(recorded);
+        return recorded;
+    }
+
+    private void Seal(RecordedJob job)
+    {
+        job.Sealed = true;
+        _sealed.Add(job);
+        if (_sealed.Count >= BatchSize)
+        {
+            Send();
+        }
+    }
+
+    /// <summary>Sends the sealed jobs, their states numbered in the order they were written.</summary>
+    private void Send()
+    {
+        if (_sealed.Count == 0)
+        {
+            return;
+        }
+
+        var states = _sealed.SelectMany(j => j.States).ToList();
+        var ids = connection.Ids.StateIds(states.Count);
+        for (var i = 0; i < states.Count; i++)
+        {
+            states[i].Id = ids[i];
+        }
+
+        connection.Sender.Send([.. _sealed]);
+        _sealed.Clear();
     }
 
     private void ThrowIfUnsupported()

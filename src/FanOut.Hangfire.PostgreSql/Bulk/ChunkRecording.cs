@@ -5,19 +5,15 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 
 /// <summary>
 /// Everything Hangfire asked the storage to write for one chunk, in the order it asked: the jobs it created (with their
-/// parameters), the states and queue entries the state machine gave them, and the other writes of the chunk's transaction
-/// (the run's checkpoint, the dispatch lease, and whatever a filter adds). <see cref="ChunkStatements"/> turns it into a few
-/// set-based statements.
+/// parameters, and the states and queue entries the state machine gave them), and the other writes of the chunk's
+/// transaction (the run's checkpoint, the dispatch lease, and whatever a filter adds). <see cref="ChunkStatements"/>
+/// turns it into a few set-based statements.
 /// </summary>
 internal sealed class ChunkRecording
 {
     private readonly Dictionary<long, RecordedJob> _jobsById = [];
 
     public List<RecordedJob> Jobs { get; } = [];
-
-    public List<RecordedState> States { get; } = [];
-
-    public List<(long JobId, string Queue)> QueueEntries { get; } = [];
 
     public List<StorageWrite> Writes { get; } = [];
 
@@ -37,7 +33,10 @@ internal sealed class ChunkRecording
     public void MarkUnsupported(string operation) => Unsupported ??= operation;
 }
 
-/// <summary>A job as <c>CreateExpiredJob</c> received it, with what later writes changed on its row.</summary>
+/// <summary>
+/// A job as <c>CreateExpiredJob</c> received it, with what the state machine then wrote about it: the rows of the job,
+/// job parameter, state and job queue tables it ends up with.
+/// </summary>
 internal sealed class RecordedJob(long id, Job job, Dictionary<string, string?> parameters, DateTime createdAt, DateTime expireAt)
 {
     public long Id { get; } = id;
@@ -54,11 +53,28 @@ internal sealed class RecordedJob(long id, Job job, Dictionary<string, string?> 
     /// <summary>Expiry counted from the database's clock at commit, as <c>ExpireJob</c> writes it.</summary>
     public long? ExpireInSeconds { get; set; }
 
-    /// <summary>The state <c>SetJobState</c> made current: an index into <see cref="ChunkRecording.States"/>.</summary>
-    public int? CurrentState { get; set; }
+    /// <summary>Every state written for the job, in order; the history the dashboard shows.</summary>
+    public List<RecordedState> States { get; } = [];
 
-    public string? StateName { get; set; }
+    /// <summary>The state <c>SetJobState</c> made current, if any.</summary>
+    public RecordedState? CurrentState { get; set; }
+
+    public List<string> Queues { get; } = [];
+
+    /// <summary>True once the job's rows are final and on their way to the database; it takes no more writes.</summary>
+    public bool Sealed { get; set; }
 }
 
-/// <summary>A row of the state table, serialized the way Hangfire.PostgreSql serializes it.</summary>
-internal sealed record RecordedState(long JobId, string Name, string? Reason, DateTime CreatedAt, string Data);
+/// <summary>A row of the state table, serialized the way Hangfire.PostgreSql serializes it; its id is given when it is sent.</summary>
+internal sealed class RecordedState(string name, string? reason, DateTime createdAt, string data)
+{
+    public long Id { get; set; }
+
+    public string Name { get; } = name;
+
+    public string? Reason { get; } = reason;
+
+    public DateTime CreatedAt { get; } = createdAt;
+
+    public string Data { get; } = data;
+}

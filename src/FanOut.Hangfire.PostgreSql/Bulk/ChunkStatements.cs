@@ -85,26 +85,40 @@ internal sealed class ChunkStatements
         return (jobIds, stateIds);
     }
 
-    /// <summary>Adds the rows of the chunk's jobs, parameters, states and queue entries; states take the given ids in order.</summary>
-    public void AddJobRows(NpgsqlBatch batch, ChunkRecording recording, long[] stateIds)
+    /// <summary>Adds the rows of the given jobs: the jobs themselves, then their parameters, states and queue entries.</summary>
+    public void AddJobRows(NpgsqlBatch batch, IReadOnlyList<RecordedJob> jobs)
     {
-        batch.BatchCommands.Add(Jobs(recording, stateIds));
-        if (recording.Jobs.Exists(j => j.Parameters.Count > 0))
+        batch.BatchCommands.Add(Jobs(jobs));
+        var parameters = jobs.SelectMany(j => j.Parameters.Select(p => (j.Id, p.Key, p.Value))).ToList();
+        if (parameters.Count > 0)
         {
-            batch.BatchCommands.Add(Parameters(recording));
+            batch.BatchCommands.Add(Command(
+                _insertParameters,
+                parameters.ConvertAll(p => p.Id).ToArray(),
+                parameters.ConvertAll(p => p.Key).ToArray(),
+                parameters.ConvertAll(p => p.Value).ToArray()));
         }
 
-        if (recording.States.Count > 0)
+        var states = jobs.SelectMany(j => j.States.Select(s => (JobId: j.Id, State: s))).ToList();
+        if (states.Count > 0)
         {
-            batch.BatchCommands.Add(States(recording, stateIds));
+            batch.BatchCommands.Add(Command(
+                _insertStates,
+                states.ConvertAll(s => s.State.Id).ToArray(),
+                states.ConvertAll(s => s.JobId).ToArray(),
+                states.ConvertAll(s => s.State.Name).ToArray(),
+                states.ConvertAll(s => s.State.Reason).ToArray(),
+                states.ConvertAll(s => s.State.CreatedAt).ToArray(),
+                states.ConvertAll(s => Json(s.State.Data, "{}")).ToArray()));
         }
 
-        if (recording.QueueEntries.Count > 0)
+        var queueEntries = jobs.SelectMany(j => j.Queues.Select(q => (j.Id, Queue: q))).ToList();
+        if (queueEntries.Count > 0)
         {
             batch.BatchCommands.Add(Command(
                 _insertQueueEntries,
-                recording.QueueEntries.ConvertAll(e => e.JobId).ToArray(),
-                recording.QueueEntries.ConvertAll(e => e.Queue).ToArray()));
+                queueEntries.ConvertAll(e => e.Id).ToArray(),
+                queueEntries.ConvertAll(e => e.Queue).ToArray()));
         }
     }
 
@@ -123,9 +137,9 @@ internal sealed class ChunkStatements
 
     public NpgsqlBatchCommand RemoveFromSet(string key, string value) => Command(_removeFromSet, key, value);
 
-    private NpgsqlBatchCommand Jobs(ChunkRecording recording, long[] stateIds)
+    private NpgsqlBatchCommand Jobs(IReadOnlyList<RecordedJob> jobs)
     {
-        var count = recording.Jobs.Count;
+        var count = jobs.Count;
         var ids = new long[count];
         var currentStates = new long?[count];
         var stateNames = new string?[count];
@@ -136,11 +150,11 @@ internal sealed class ChunkStatements
         var expireIn = new long?[count];
         for (var i = 0; i < count; i++)
         {
-            var job = recording.Jobs[i];
+            var job = jobs[i];
             var invocation = InvocationData.SerializeJob(job.Job);
             ids[i] = job.Id;
-            currentStates[i] = job.CurrentState is { } state ? stateIds[state] : null;
-            stateNames[i] = job.StateName;
+            currentStates[i] = job.CurrentState?.Id;
+            stateNames[i] = job.CurrentState?.Name;
             invocations[i] = Json(SerializationHelper.Serialize(invocation), "{}");
             arguments[i] = Json(invocation.Arguments, "[]");
             createdAt[i] = job.CreatedAt;
@@ -149,37 +163,6 @@ internal sealed class ChunkStatements
         }
 
         return Command(_insertJobs, ids, currentStates, stateNames, invocations, arguments, createdAt, expireAt, expireIn);
-    }
-
-    private NpgsqlBatchCommand Parameters(ChunkRecording recording)
-    {
-        var jobIds = new List<long>();
-        var names = new List<string>();
-        var values = new List<string?>();
-        foreach (var job in recording.Jobs)
-        {
-            foreach (var (name, value) in job.Parameters)
-            {
-                jobIds.Add(job.Id);
-                names.Add(name);
-                values.Add(value);
-            }
-        }
-
-        return Command(_insertParameters, jobIds.ToArray(), names.ToArray(), values.ToArray());
-    }
-
-    private NpgsqlBatchCommand States(ChunkRecording recording, long[] stateIds)
-    {
-        var states = recording.States;
-        return Command(
-            _insertStates,
-            stateIds[..states.Count],
-            states.ConvertAll(s => s.JobId).ToArray(),
-            states.ConvertAll(s => s.Name).ToArray(),
-            states.ConvertAll(s => s.Reason).ToArray(),
-            states.ConvertAll(s => s.CreatedAt).ToArray(),
-            states.ConvertAll(s => Json(s.Data, "{}")).ToArray());
     }
 
     private static long[] ReadIds(NpgsqlDataReader reader, int count)

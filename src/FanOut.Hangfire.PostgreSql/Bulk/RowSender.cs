@@ -1,0 +1,59 @@
+using System.Data;
+using Npgsql;
+
+namespace FanOut.Hangfire.PostgreSql.Bulk;
+
+/// <summary>
+/// Sends the rows of a chunk's jobs to PostgreSQL on another thread, a batch at a time and in order, while Hangfire's
+/// state machine goes on with the jobs after them: the database inserts one batch as the next is decided. Everything
+/// goes into one database transaction, which <see cref="BulkTransaction"/> finishes after <see cref="Drain"/>. The first
+/// failure stops the batches after it and is rethrown by <see cref="Drain"/>; disposing without committing rolls back.
+/// </summary>
+internal sealed class RowSender(ChunkStatements statements, NpgsqlConnection database) : IDisposable
+{
+    private Task _sending = Task.CompletedTask;
+    private NpgsqlTransaction? _transaction;
+
+    public void Send(IReadOnlyList<RecordedJob> jobs) =>
+        _sending = _sending.ContinueWith(
+            previous =>
+            {
+                previous.GetAwaiter().GetResult();
+                Write(jobs);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.DenyChildAttach,
+            TaskScheduler.Default);
+
+    /// <summary>Waits until every batch sent so far is written; the connection is then the caller's again.</summary>
+    public void WaitIdle() => _sending.GetAwaiter().GetResult();
+
+    /// <summary>Waits for every batch and returns the open transaction holding them.</summary>
+    public NpgsqlTransaction Drain()
+    {
+        WaitIdle();
+        return _transaction ??= database.BeginTransaction(IsolationLevel.ReadCommitted);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _sending.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Drain rethrew it, or the chunk is being given up for another reason; either way it rolls back.
+        }
+
+        _transaction?.Dispose();
+    }
+
+    private void Write(IReadOnlyList<RecordedJob> jobs)
+    {
+        _transaction ??= database.BeginTransaction(IsolationLevel.ReadCommitted);
+        using var batch = new NpgsqlBatch(database, _transaction);
+        statements.AddJobRows(batch, jobs);
+        batch.ExecuteNonQuery();
+    }
+}
