@@ -227,7 +227,7 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
             states[i].Id = ids[i];
         }
 
-        connection.Sender.Send([.. _sealed]);
+        connection.Sender.Send(connection.Target.Statements.JobRows(_sealed));
         _sealed.Clear();
     }
 

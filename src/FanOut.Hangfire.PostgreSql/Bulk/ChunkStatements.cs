@@ -85,14 +85,14 @@ internal sealed class ChunkStatements
         return (jobIds, stateIds);
     }
 
-    /// <summary>Adds the rows of the given jobs: the jobs themselves, then their parameters, states and queue entries.</summary>
-    public void AddJobRows(NpgsqlBatch batch, IReadOnlyList<RecordedJob> jobs)
+    /// <summary>The rows of the given jobs: the jobs themselves, then their parameters, states and queue entries.</summary>
+    public List<NpgsqlBatchCommand> JobRows(IReadOnlyList<RecordedJob> jobs)
     {
-        batch.BatchCommands.Add(Jobs(jobs));
+        List<NpgsqlBatchCommand> commands = [Jobs(jobs)];
         var parameters = jobs.SelectMany(j => j.Parameters.Select(p => (j.Id, p.Key, p.Value))).ToList();
         if (parameters.Count > 0)
         {
-            batch.BatchCommands.Add(Command(
+            commands.Add(Command(
                 _insertParameters,
                 parameters.ConvertAll(p => p.Id).ToArray(),
                 parameters.ConvertAll(p => p.Key).ToArray(),
@@ -102,7 +102,7 @@ internal sealed class ChunkStatements
         var states = jobs.SelectMany(j => j.States.Select(s => (JobId: j.Id, State: s))).ToList();
         if (states.Count > 0)
         {
-            batch.BatchCommands.Add(Command(
+            commands.Add(Command(
                 _insertStates,
                 states.ConvertAll(s => s.State.Id).ToArray(),
                 states.ConvertAll(s => s.JobId).ToArray(),
@@ -115,11 +115,13 @@ internal sealed class ChunkStatements
         var queueEntries = jobs.SelectMany(j => j.Queues.Select(q => (j.Id, Queue: q))).ToList();
         if (queueEntries.Count > 0)
         {
-            batch.BatchCommands.Add(Command(
+            commands.Add(Command(
                 _insertQueueEntries,
                 queueEntries.ConvertAll(e => e.Id).ToArray(),
                 queueEntries.ConvertAll(e => e.Queue).ToArray()));
         }
+
+        return commands;
     }
 
     /// <summary>Tells the workers of every process listening for new jobs that some were added.</summary>

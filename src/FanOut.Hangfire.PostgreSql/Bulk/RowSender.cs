@@ -5,21 +5,21 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 
 /// <summary>
 /// Sends the rows of a chunk's jobs to PostgreSQL on another thread, a batch at a time and in order, while Hangfire's
-/// state machine goes on with the jobs after them: the database inserts one batch as the next is decided. Everything
+/// state machine goes on with the jobs after them: the database inserts one batch as the next is decided and serialized. Everything
 /// goes into one database transaction, which <see cref="BulkTransaction"/> finishes after <see cref="Drain"/>. The first
 /// failure stops the batches after it and is rethrown by <see cref="Drain"/>; disposing without committing rolls back.
 /// </summary>
-internal sealed class RowSender(ChunkStatements statements, NpgsqlConnection database) : IDisposable
+internal sealed class RowSender(NpgsqlConnection database) : IDisposable
 {
     private Task _sending = Task.CompletedTask;
     private NpgsqlTransaction? _transaction;
 
-    public void Send(IReadOnlyList<RecordedJob> jobs) =>
+    public void Send(IReadOnlyList<NpgsqlBatchCommand> rows) =>
         _sending = _sending.ContinueWith(
             previous =>
             {
                 previous.GetAwaiter().GetResult();
-                Write(jobs);
+                Write(rows);
             },
             CancellationToken.None,
             TaskContinuationOptions.DenyChildAttach,
@@ -49,11 +49,15 @@ internal sealed class RowSender(ChunkStatements statements, NpgsqlConnection dat
         _transaction?.Dispose();
     }
 
-    private void Write(IReadOnlyList<RecordedJob> jobs)
+    private void Write(IReadOnlyList<NpgsqlBatchCommand> rows)
     {
         _transaction ??= database.BeginTransaction(IsolationLevel.ReadCommitted);
         using var batch = new NpgsqlBatch(database, _transaction);
-        statements.AddJobRows(batch, jobs);
+        foreach (var row in rows)
+        {
+            batch.BatchCommands.Add(row);
+        }
+
         batch.ExecuteNonQuery();
     }
 }
