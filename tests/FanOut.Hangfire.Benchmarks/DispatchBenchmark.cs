@@ -10,7 +10,7 @@ namespace FanOut.Hangfire.Benchmarks;
 /// <summary>
 /// How fast child jobs are created: a FanOut send of N items (one handler, so one job an item) against the loop a user
 /// would write with plain Hangfire, <c>IBackgroundJobClient.Enqueue</c> per item. On PostgreSQL the fast path is
-/// measured on all N items and the generic path beside it; the loop and the generic path are measured on a sample.
+/// measured on all N items, and the loop and the generic path on a sample; in memory everything on all N.
 /// Every run gets a fresh database (or in-memory storage) and host.
 /// </summary>
 internal static class DispatchBenchmark
@@ -25,8 +25,10 @@ internal static class DispatchBenchmark
     public static async Task RunAsync(BenchmarkOptions options)
     {
         var items = options.Items ?? 100_000;
-        var sample = Math.Min(items, options.BaselineItems);
         var onPostgres = options.Storage == "postgres";
+
+        // The loop takes minutes for 100,000 jobs on PostgreSQL; its rate is what counts, and a sample shows it.
+        var sample = onPostgres ? Math.Min(items, options.BaselineItems) : items;
         await using var postgres = onPostgres ? await BenchmarkPostgres.StartAsync() : null;
 
         var plain = new Best("plain Enqueue loop");

@@ -16,8 +16,8 @@ internal sealed record BenchmarkOptions(
         Usage: dotnet run -c Release --project tests/FanOut.Hangfire.Benchmarks -- <scenario> [options]
 
           dispatch --storage postgres|inmemory --items N [--baseline-items M]
-              Child jobs created per second: FanOut against a loop of IBackgroundJobClient.Enqueue. The loop (and the
-              generic path on PostgreSQL) is timed on a sample of M items (5,000 by default): rate is what counts.
+              Child jobs created per second: FanOut against a loop of IBackgroundJobClient.Enqueue. On PostgreSQL the loop
+              and the generic path are timed on a sample of M items (5,000 by default): rate is what counts.
           execute --storage postgres --items N --workers W
               Jobs finished per second: FanOut child jobs against plain Hangfire jobs, both doing nothing.
           memory --items N
