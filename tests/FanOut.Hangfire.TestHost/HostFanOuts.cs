@@ -27,6 +27,17 @@ internal static class HostFanOuts
 
     public static void Declare(IFanOutBuilder fanOut, HostSettings settings)
     {
+        switch (settings.Dispatch)
+        {
+            case HostSettings.PostgreSqlDispatch:
+                fanOut.UsePostgreSqlDispatch();
+                break;
+            case HostSettings.GenericDispatch:
+                break;
+            default:
+                throw new InvalidOperationException($"Host:Dispatch is '{settings.Dispatch}'; use '{HostSettings.GenericDispatch}' or '{HostSettings.PostgreSqlDispatch}'.");
+        }
+
         fanOut
             .AddCron<JournalSource>(Items, Yearly, sends: Event, o => o.Queue = DispatchQueue)
             .AddCron<JournalSource>(SlowSkip, Yearly, sends: Event, o =>

@@ -7,12 +7,20 @@ namespace FanOut.Hangfire.TestHost;
 internal sealed class HostSettings
 {
     public const string SectionName = "Host";
+    public const string GenericDispatch = "generic";
+    public const string PostgreSqlDispatch = "postgresql";
 
     /// <summary>The test run that started this process; when it is gone, this process ends too.</summary>
     public int? ParentPid { get; set; }
 
     /// <summary>A cron fan-out to fire once the server runs, through its recurring job, as the schedule would.</summary>
     public string? Trigger { get; set; }
+
+    /// <summary>
+    /// How child jobs are written: <c>generic</c> (through Hangfire's storage API, for any storage) or <c>postgresql</c>
+    /// (the fast path of FanOut.Hangfire.PostgreSql).
+    /// </summary>
+    public string Dispatch { get; set; } = GenericDispatch;
 
     /// <summary>Hangfire workers of this server.</summary>
     public int Workers { get; set; } = 4;
@@ -34,6 +42,9 @@ internal sealed class HostSettings
 
     /// <summary>Hangfire.PostgreSql: when a lock row left behind by a dead process expires.</summary>
     public TimeSpan DistributedLockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Hangfire.PostgreSql: how often each server folds the counter rows into totals.</summary>
+    public TimeSpan CountersAggregateInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Hangfire.PostgreSql: how often an idle worker looks for a job.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);

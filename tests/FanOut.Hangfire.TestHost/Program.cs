@@ -44,6 +44,7 @@ builder.Services.AddHangfire(c => c
             UseSlidingInvisibilityTimeout = settings.SlidingInvisibilityTimeout,
             // Locks are rows; one left by a killed process (say, mid state change) blocks its job until it expires.
             DistributedLockTimeout = settings.DistributedLockTimeout,
+            CountersAggregateInterval = settings.CountersAggregateInterval,
         }));
 builder.Services.AddHangfireServer(o =>
 {

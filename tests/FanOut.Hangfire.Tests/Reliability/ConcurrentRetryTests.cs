@@ -16,13 +16,16 @@ public sealed class ConcurrentRetryTests(PostgresServer postgres, ITestOutputHel
     private const int Items = 3_000;
     private const int ChunkSize = 250;
 
-    [Fact]
-    public async Task Dispatch_RunTwiceAtOnceAfterItsInvisibilityTimeout_CreatesEachItemsJobOnce()
+    [Theory]
+    [InlineData(DispatchPaths.Generic)]
+    [InlineData(DispatchPaths.PostgreSql)]
+    public async Task Dispatch_RunTwiceAtOnceAfterItsInvisibilityTimeout_CreatesEachItemsJobOnce(string dispatchPath)
     {
         var database = await postgres.CreateDatabaseAsync("concurrent_retry");
         var probe = new StorageProbe(database);
         var settings = ReliabilityRun.HostSettings(
             ("Host:Queues", "dispatch"),
+            ("Host:Dispatch", dispatchPath),
             ("Host:Workers", 4),
             ("Host:SlidingInvisibilityTimeout", false),
             ("Host:InvisibilityTimeout", TimeSpan.FromSeconds(2)),
@@ -41,6 +44,7 @@ public sealed class ConcurrentRetryTests(PostgresServer postgres, ITestOutputHel
             () => Task.FromResult("every execution of the dispatch to end"));
 
         var dispatch = (await probe.DispatchJobsAsync("items")).Single();
+        DispatchPaths.Verify(host.Lines, dispatchPath);
         var reads = await probe.SourceReadsAsync("items");
         output.WriteLine($"The source was read {reads.Count} times: {string.Join(", ", reads.Select(r => $"{r.StartedAt:HH:mm:ss.fff}-{r.FinishedAt:HH:mm:ss.fff}"))}");
         reads.Should().HaveCountGreaterThan(1, "Hangfire handed the running dispatch to another worker after 2 s; that is the scenario");

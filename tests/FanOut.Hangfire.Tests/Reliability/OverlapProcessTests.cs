@@ -73,7 +73,7 @@ public sealed class OverlapProcessTests(PostgresServer postgres, ITestOutputHelp
                 && other.FinishedAt <= read.StartedAt);
         });
         output.WriteLine($"{waited} firings started while another dispatch ran, and waited for it.");
-        waited.Should().BeGreaterThan(0, "the source takes 3.5 s and the cron fires every 3 s, so firings find one running");
+        waited.Should().BeGreaterThan(0, "the source takes 3.3 s and the cron fires every 3 s, so firings find one running");
         outcome.ChildJobs.Where(j => history.Runs.ContainsKey(j.RunId)).GroupBy(j => j.RunId).Should()
             .HaveCount(history.Firings.Count).And.OnlyContain(g => g.Count() == ScaleOutScenario.SlowItemsPerFiring);
     }

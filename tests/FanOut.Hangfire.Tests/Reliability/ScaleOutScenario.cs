@@ -27,7 +27,7 @@ public sealed record ScaleOutOutcome(
 /// <summary>
 /// Three server processes on one PostgreSQL database, with three cron fan-outs firing every few seconds (6-field
 /// crons): <c>items</c> (a quick source, every 2 s), <c>slow-skip</c> (a 5 s source every 2 s, overlap rule Skip) and
-/// <c>slow-wait</c> (a 3.5 s source every 3 s, overlap rule Wait). It runs until <c>items</c> fired at least 20 times
+/// <c>slow-wait</c> (a 3.3 s source every 3 s, overlap rule Wait). It runs until <c>items</c> fired at least 20 times
 /// (100 with <c>FANOUT_RELIABILITY_LONG=1</c>), then the schedules are removed and the servers left to finish. It runs
 /// once for all the tests that read its outcome.
 /// </summary>
@@ -62,6 +62,7 @@ public static class ScaleOutScenario
         var database = await postgres.CreateDatabaseAsync("scale_out");
         var probe = new StorageProbe(database);
         var settings = ReliabilityRun.HostSettings(
+            ("Host:Dispatch", DispatchPaths.PostgreSql),
             ("Host:Workers", 6),
             ("Host:QueuePollInterval", TimeSpan.FromMilliseconds(500)),
             ("FanOut:ChunkSize", 100),
@@ -74,7 +75,7 @@ public static class ScaleOutScenario
             ("FanOut:CronFanOuts:slow-wait:Enabled", true),
             ("FanOut:CronFanOuts:slow-wait:Cron", "*/3 * * * * *"),
             ("Host:Sources:slow-wait:Items", SlowItemsPerFiring),
-            ("Host:Sources:slow-wait:ChunkDelay", TimeSpan.FromSeconds(3.5)));
+            ("Host:Sources:slow-wait:ChunkDelay", TimeSpan.FromSeconds(3.3)));
 
         var hosts = new List<HostProcess>();
         try

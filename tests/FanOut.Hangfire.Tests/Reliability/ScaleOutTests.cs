@@ -18,6 +18,7 @@ public sealed class ScaleOutTests(PostgresServer postgres, ITestOutputHelper out
         var skipped = items.Firings.Count(f => f.Result?.StartsWith("Skipped:", StringComparison.Ordinal) == true);
         output.WriteLine($"'{items.FanOutId}' fired {items.Firings.Count} times; {skipped} found the previous dispatch still running.");
 
+        DispatchPaths.Verify([.. outcome.HostLines], DispatchPaths.PostgreSql);
         items.Firings.Should().HaveCountGreaterThanOrEqualTo(ScaleOutScenario.Firings)
             .And.OnlyContain(f => f.State == "Succeeded" && f.RunId != null);
         items.Firings.Select(f => f.FiringTime).Should().OnlyHaveUniqueItems("each scheduled second fires once across the three servers");

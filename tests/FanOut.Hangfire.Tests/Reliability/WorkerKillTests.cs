@@ -22,8 +22,9 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
         var database = await postgres.CreateDatabaseAsync("worker_kill");
         var probe = new StorageProbe(database);
         var settings = ReliabilityRun.HostSettings(
+            ("Host:Dispatch", DispatchPaths.PostgreSql), // The quick path to the jobs; the kill is about running them.
             ("Host:Workers", 8),
-            ("Host:HandlerDelay", TimeSpan.FromMilliseconds(30)),
+            ("Host:HandlerDelay", TimeSpan.FromMilliseconds(10)),
             ("Host:InvisibilityTimeout", InvisibilityTimeout),
             ("Host:DistributedLockTimeout", LockTimeout),
             ("Host:Sources:items:Items", items),
@@ -57,7 +58,8 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
             await Poll.UntilAsync(
                 async () => await probe.RunFieldAsync(runId, "Completions") is not null,
                 TimeSpan.FromSeconds(30),
-                () => Task.FromResult($"run {runId} to complete"));
+                async () => $"run {runId} to complete; all {items} jobs succeeded and its succeeded counter says " +
+                            $"{await probe.CounterAsync($"fanout:run:{runId}:first:succeeded")}");
         }
         finally
         {
@@ -68,6 +70,7 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
             }
         }
 
+        DispatchPaths.Verify([.. first.Lines], DispatchPaths.PostgreSql);
         var jobs = await probe.ChildJobsAsync();
         jobs.Should().HaveCount(items).And.OnlyContain(j => j.State == "Succeeded" && j.RunId == runId);
         jobs.Select(j => j.ItemKey).Should().OnlyHaveUniqueItems();
