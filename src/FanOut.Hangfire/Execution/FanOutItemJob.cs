@@ -65,7 +65,13 @@ public sealed partial class FanOutItemJob
         });
         LogHandling(handlerId, itemKey, attempt);
 
-        ActivityContext.TryParse(context?.GetJobParameter<string>(FanOutTelemetry.TraceParentParameter), null, out var dispatchTrace);
+        // Reading the dispatch's trace context is a query per job; only a trace listener makes it worth one.
+        var dispatchTrace = default(ActivityContext);
+        if (FanOutTelemetry.Source.HasListeners())
+        {
+            ActivityContext.TryParse(context?.GetJobParameter<string>(FanOutTelemetry.TraceParentParameter), null, out dispatchTrace);
+        }
+
         using var activity = FanOutTelemetry.Source.StartActivity($"fanout.handle {handlerId}", ActivityKind.Consumer, dispatchTrace);
         activity?.SetTag("fanout.event", handler.EventName);
         activity?.SetTag("fanout.handler", handlerId);
