@@ -78,8 +78,8 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
         var executions = await probe.ExecutionsAsync();
         executions.Where(e => e.FinishedAt is not null).Select(e => e.ItemKey).Distinct().Should()
             .HaveCount(items, "every item's handler completed at least once");
-        executions.Where(e => e.FinishedAt is null).Should()
-            .OnlyContain(e => e.Pid == second.Pid, "only the killed process left calls unfinished");
+        executions.Where(e => e.FinishedAt is null).Select(e => e.Pid).Distinct().Should()
+            .BeSubsetOf([second.Pid], "only the killed process left calls unfinished");
         executions.Select(e => e.Pid).Distinct().Should().Contain([first.Pid, second.Pid, restarted!.Pid], "both servers worked, and the restarted one too");
 
         // Hangfire.PostgreSql's recovery: a dead worker's job is invisible until InvisibilityTimeout passes (plus
