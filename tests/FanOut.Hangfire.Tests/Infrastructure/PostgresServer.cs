@@ -63,6 +63,12 @@ public sealed class PostgresServer : IAsyncLifetime
         _binDirectoryOverride = string.IsNullOrWhiteSpace(binDirectoryOverride) ? null : binDirectoryOverride;
     }
 
+    /// <summary>
+    /// Runs a self-started cluster with PostgreSQL's own durability settings (every commit flushed to disk), as a
+    /// production server does. Off by default: tests do not need durability, and it slows every commit.
+    /// </summary>
+    internal bool DurableCommits { get; init; }
+
     /// <summary>Admin connection string to the <c>postgres</c> database.</summary>
     public string ConnectionString =>
         _connectionString ?? throw new InvalidOperationException(
@@ -95,7 +101,7 @@ public sealed class PostgresServer : IAsyncLifetime
             await EnsurePostgresUserExistsAsync();
         }
 
-        var cluster = CreateClusterFolders(binDirectory, runAsPostgres);
+        var cluster = CreateClusterFolders(binDirectory, runAsPostgres) with { DurableCommits = DurableCommits };
         try
         {
             if (runAsPostgres)
@@ -406,9 +412,7 @@ public sealed class PostgresServer : IAsyncLifetime
             $"-k '{cluster.SocketDirectory}'", // pg_ctl hands -o to a shell, so quote the path.
             "-c listen_addresses=127.0.0.1",
             // Durability is pointless for a throwaway cluster and slows every commit.
-            "-c fsync=off",
-            "-c synchronous_commit=off",
-            "-c full_page_writes=off",
+            cluster.DurableCommits ? string.Empty : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             // Hangfire servers and per-test pools open many connections.
             "-c max_connections=300",
             "-c shared_buffers=128MB");
@@ -670,6 +674,8 @@ public sealed class PostgresServer : IAsyncLifetime
         bool RunAsPostgres)
     {
         public int Port { get; set; }
+
+        public bool DurableCommits { get; init; }
     }
 
     private sealed record ProcessResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError)
