@@ -29,7 +29,7 @@ internal static class DispatchBenchmark
 
         // The loop takes minutes for 100,000 jobs on PostgreSQL; its rate is what counts, and a sample shows it.
         var sample = onPostgres ? Math.Min(items, options.BaselineItems) : items;
-        await using var postgres = onPostgres ? await BenchmarkPostgres.StartAsync() : null;
+        await using var postgres = onPostgres ? await BenchmarkPostgres.StartAsync(options.Durable) : null;
 
         var plain = new Best("plain Enqueue loop");
         var generic = new Best("FanOut generic path");
@@ -56,7 +56,7 @@ internal static class DispatchBenchmark
             Row(table, "FanOut, PostgreSQL fast path (`UsePostgreSqlDispatch`)", fast, baseline, sample: false);
         }
 
-        table.Print(postgres?.Version);
+        table.Print(postgres?.Description);
         var ours = onPostgres ? fast.Value.PerSecond : generic.Value.PerSecond;
         Console.WriteLine(
             $"dispatch {options.Storage} items={items} fanout={Format.Plain(ours)} baseline={Format.Plain(baseline)} ratio={Format.Plain(ours / baseline, 1)}");

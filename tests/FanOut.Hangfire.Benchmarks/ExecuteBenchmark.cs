@@ -23,7 +23,7 @@ internal static class ExecuteBenchmark
         }
 
         var items = options.Items ?? 5_000;
-        await using var postgres = await BenchmarkPostgres.StartAsync();
+        await using var postgres = await BenchmarkPostgres.StartAsync(options.Durable);
         var plain = new Best("plain Hangfire jobs");
         var fanOut = new Best("FanOut child jobs");
         for (var run = 1; run <= options.Repeat; run++)
@@ -48,7 +48,7 @@ internal static class ExecuteBenchmark
             Format.Seconds(fanOut.Value.Elapsed),
             Format.Rate(fanOut.Value.PerSecond),
             (overhead >= 0 ? "+" : string.Empty) + Format.Plain(overhead, 1) + "%");
-        table.Print(postgres.Version);
+        table.Print(postgres.Description);
         Console.WriteLine(
             $"execute postgres items={items} fanout={Format.Plain(fanOut.Value.PerSecond)} plain={Format.Plain(plain.Value.PerSecond)} overhead={Format.Plain(overhead, 1)}%");
     }

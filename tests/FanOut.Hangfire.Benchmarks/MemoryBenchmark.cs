@@ -20,7 +20,7 @@ internal static class MemoryBenchmark
     public static async Task RunAsync(BenchmarkOptions options)
     {
         var items = options.Items ?? 1_000_000;
-        await using var postgres = await BenchmarkPostgres.StartAsync();
+        await using var postgres = await BenchmarkPostgres.StartAsync(options.Durable);
         var sizes = items == ReferenceItems ? new[] { items } : [ReferenceItems, items];
         var peaks = new Dictionary<int, (long Bytes, double Rate)>();
         foreach (var size in sizes)
@@ -42,7 +42,7 @@ internal static class MemoryBenchmark
                 Format.Rate(peaks[size].Rate));
         }
 
-        table.Print(postgres.Version);
+        table.Print(postgres.Description);
         Console.WriteLine($"memory items={items} peak-mb={Megabytes(peaks[items].Bytes)}");
     }
 

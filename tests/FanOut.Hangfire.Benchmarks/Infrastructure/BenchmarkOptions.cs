@@ -10,6 +10,7 @@ internal sealed record BenchmarkOptions(
     int Workers,
     int Repeat,
     int BaselineItems,
+    bool Durable,
     string? ConnectionString)
 {
     public const string Usage = """
@@ -23,9 +24,11 @@ internal sealed record BenchmarkOptions(
           memory --items N
               Peak working set of a process dispatching N items from a streaming source into PostgreSQL, beside 10,000 items.
 
-          --repeat R    runs of each measurement; the best counts (3 by default)
+          --repeat R         runs of each measurement; the best counts (3 by default)
+          --durable false    start the throwaway cluster with fsync and synchronous_commit off, as the tests do
 
-        PostgreSQL: FANOUT_BENCH_POSTGRES=<connection string>, or a throwaway cluster started from the server binaries.
+        PostgreSQL: FANOUT_BENCH_POSTGRES=<connection string>, or a throwaway cluster started from the server binaries
+        with PostgreSQL's own durable commits.
         """;
 
     public static BenchmarkOptions Parse(string[] args)
@@ -53,6 +56,12 @@ internal sealed record BenchmarkOptions(
             values.TryGetValue("workers", out var workers) ? Number(workers, "workers") : 10,
             values.TryGetValue("repeat", out var repeat) ? Number(repeat, "repeat") : 3,
             values.TryGetValue("baseline-items", out var baseline) ? Number(baseline, "baseline-items") : 5_000,
+            values.GetValueOrDefault("durable", "true") switch
+            {
+                "true" => true,
+                "false" => false,
+                var other => throw new ArgumentException($"--durable is true or false, not '{other}'."),
+            },
             values.GetValueOrDefault("connection"));
         if (options.Storage is not ("postgres" or "inmemory"))
         {

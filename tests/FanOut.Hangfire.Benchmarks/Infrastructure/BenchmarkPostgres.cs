@@ -5,7 +5,8 @@ namespace FanOut.Hangfire.Benchmarks.Infrastructure;
 
 /// <summary>
 /// PostgreSQL for the benchmarks: the server named by <c>FANOUT_BENCH_POSTGRES</c>, or else a throwaway cluster started
-/// the way the tests start theirs. Every measurement gets a fresh database.
+/// the way the tests start theirs, but with PostgreSQL's own durable commits unless told otherwise: the plain loop commits
+/// twice per job, so a server that does not flush its commits would flatter it. Every measurement gets a fresh database.
 /// </summary>
 internal sealed class BenchmarkPostgres : IAsyncDisposable
 {
@@ -13,26 +14,34 @@ internal sealed class BenchmarkPostgres : IAsyncDisposable
 
     private readonly PostgresServer _server;
 
-    private BenchmarkPostgres(PostgresServer server, string version)
+    private BenchmarkPostgres(PostgresServer server, string description)
     {
         _server = server;
-        Version = version;
+        Description = description;
     }
 
-    /// <summary>The server's version, for the tables.</summary>
-    public string Version { get; }
+    /// <summary>The server's version and how it commits, for the tables.</summary>
+    public string Description { get; }
 
-    public static async Task<BenchmarkPostgres> StartAsync()
+    public static async Task<BenchmarkPostgres> StartAsync(bool durable)
     {
         var server = new PostgresServer(
             Environment.GetEnvironmentVariable(ConnectionStringVariable),
-            Environment.GetEnvironmentVariable(PostgresServer.BinDirectoryVariable));
+            Environment.GetEnvironmentVariable(PostgresServer.BinDirectoryVariable))
+        {
+            DurableCommits = durable,
+        };
         await server.InitializeAsync();
         await using var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SHOW server_version", connection);
-        var version = (string)(await command.ExecuteScalarAsync())!;
-        return new BenchmarkPostgres(server, version);
+        await using var command = new NpgsqlCommand(
+            "SELECT split_part(current_setting('server_version'), ' ', 1), current_setting('fsync'), current_setting('synchronous_commit')",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var commits = reader.GetString(1) == "on" && reader.GetString(2) == "on" ? "durable commits" : "fsync or synchronous_commit off";
+        var where = server.IsSelfStarted ? "throwaway cluster" : ConnectionStringVariable;
+        return new BenchmarkPostgres(server, $"PostgreSQL {reader.GetString(0)} on loopback ({where}, {commits})");
     }
 
     public Task<string> CreateDatabaseAsync(string name) => _server.CreateDatabaseAsync("bench_" + name);

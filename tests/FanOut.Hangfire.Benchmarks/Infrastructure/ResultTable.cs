@@ -9,12 +9,12 @@ internal sealed class ResultTable(string title, params string[] columns)
 
     public void Add(params string[] cells) => _rows.Add(cells);
 
-    public void Print(string? postgresVersion)
+    public void Print(string? database)
     {
         Console.WriteLine();
         Console.WriteLine($"### {title}");
         Console.WriteLine();
-        Console.WriteLine(Machine(postgresVersion));
+        Console.WriteLine(Machine(database));
         Console.WriteLine();
         Console.WriteLine("| " + string.Join(" | ", columns) + " |");
         Console.WriteLine("|" + string.Join("|", columns.Select((_, i) => i == 0 ? "---" : "---:")) + "|");
@@ -26,7 +26,7 @@ internal sealed class ResultTable(string title, params string[] columns)
         Console.WriteLine();
     }
 
-    private static string Machine(string? postgresVersion) =>
+    private static string Machine(string? database) =>
         $"{Environment.ProcessorCount} cores {RuntimeInformation.OSArchitecture}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}" +
-        (postgresVersion is null ? string.Empty : $", PostgreSQL {postgresVersion.Split(' ')[0]}");
+        (database is null ? string.Empty : ", " + database);
 }
