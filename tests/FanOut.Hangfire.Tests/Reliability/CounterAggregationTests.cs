@@ -6,7 +6,8 @@ namespace FanOut.Hangfire.Tests.Reliability;
 /// <summary>
 /// DESIGN.md invariant 5 on Hangfire.PostgreSql: a run's counters are Hangfire counters, and each Hangfire.PostgreSql
 /// server folds counter rows into totals at start-up and every <c>CountersAggregateInterval</c> (5 minutes by
-/// default). Jobs keep finishing while it does; every one must still be counted once, or the run never completes.
+/// default). Jobs keep finishing while it does, and several servers may do it at once; every job must still be
+/// counted once, or the run never completes (too few) or completes early (too many).
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class CounterAggregationTests(PostgresServer postgres, ITestOutputHelper output)
@@ -14,17 +15,18 @@ public sealed class CounterAggregationTests(PostgresServer postgres, ITestOutput
     [Fact]
     public async Task RunCounters_WhileHangfirePostgreSqlAggregatesItsCounters_CountEveryJobOnce_AndTheRunCompletes()
     {
-        const int items = 2_000;
+        const int items = 3_000;
         var database = await postgres.CreateDatabaseAsync("counter_aggregation");
         var probe = new StorageProbe(database);
         var settings = ReliabilityRun.HostSettings(
             ("Host:Dispatch", DispatchPaths.PostgreSql),
             ("Host:Workers", 8),
             // What happens once every 5 minutes on every server, made to happen all the time.
-            ("Host:CountersAggregateInterval", TimeSpan.FromMilliseconds(200)),
+            ("Host:CountersAggregateInterval", TimeSpan.FromMilliseconds(50)),
             ("Host:Sources:items:Items", items));
 
-        await using var host = await HostProcess.StartAsync("server", database, [.. settings, new("Host:Trigger", "items")], output);
+        await using var first = await HostProcess.StartAsync("server-a", database, [.. settings, new("Host:Trigger", "items")], output);
+        await using var second = await HostProcess.StartAsync("server-b", database, settings, output);
         List<string> runs = [];
         await Poll.UntilAsync(
             async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
