@@ -47,18 +47,30 @@ internal sealed partial class CronDispatcher(
             return $"Run {runId} was already {record.Status}; nothing more to dispatch.";
         }
 
+        var owner = DispatchLease.NewOwner(runId);
         var holder = isNewFiring && cron.Options.Overlap == FanOutOverlap.Skip
-            ? lease.TryAcquire(fanOutId, runId)
-            : await lease.AcquireAsync(fanOutId, runId, cron.Options.OverlapWaitTimeout, cancellationToken).ConfigureAwait(false);
+            ? lease.TryAcquire(fanOutId, owner)
+            : await lease.AcquireAsync(fanOutId, owner, cron.Options.OverlapWaitTimeout, cancellationToken).ConfigureAwait(false);
         if (holder is not null)
         {
-            return Overlapped(cron, runId, holder, isNewFiring);
+            return Overlapped(cron, runId, DispatchLease.RunOf(holder), isNewFiring);
         }
 
         using var activity = FanOutTelemetry.StartDispatch(cron.Id, cron.EventName, runId);
         try
         {
-            return await DispatchHoldingLeaseAsync(cron, runId, record, context, cancellationToken).ConfigureAwait(false);
+            // Read again under the lease: an execution this one took over may have committed since the first read.
+            using (var connection = hangfire.Storage.GetConnection())
+            {
+                record = runs.Find(connection, runId);
+            }
+
+            if (record?.Status is RunRecord.Dispatched)
+            {
+                return $"Run {runId} was already {record.Status}; nothing more to dispatch.";
+            }
+
+            return await DispatchHoldingLeaseAsync(cron, runId, owner, record, context, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -67,13 +79,14 @@ internal sealed partial class CronDispatcher(
         }
         finally
         {
-            lease.Release(fanOutId, runId);
+            lease.Release(fanOutId, owner);
         }
     }
 
     private async Task<string> DispatchHoldingLeaseAsync(
         RegisteredCron cron,
         string runId,
+        string owner,
         RunRecord? record,
         PerformContext? context,
         CancellationToken cancellationToken)
@@ -95,7 +108,7 @@ internal sealed partial class CronDispatcher(
 
         using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopKeeping = new CancellationTokenSource();
-        var keeper = lease.KeepAsync(cron.Id, runId, leaseLost, stopKeeping.Token);
+        var keeper = lease.KeepAsync(cron.Id, owner, leaseLost, stopKeeping.Token);
         var started = time.GetTimestamp();
         DispatchCheckpoint done;
         try
@@ -111,7 +124,7 @@ internal sealed partial class CronDispatcher(
                 @event,
                 items,
                 resumeFrom,
-                transaction => lease.Renew(transaction, cron.Id, runId),
+                lease.GuardFor(cron.Id, owner),
                 committed: null,
                 leaseLost.Token).ConfigureAwait(false);
         }
@@ -119,10 +132,11 @@ internal sealed partial class CronDispatcher(
         {
             throw new InvalidOperationException($"Cron fan-out '{cron.Id}', source {cron.SourceType.Name}: {ex.Message}", ex);
         }
-        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (ex is not DispatchSupersededException && leaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            lease.ThrowIfNotHeld(cron.Id, owner);
             throw new InvalidOperationException(
-                $"Cron fan-out '{cron.Id}': run {runId} lost its dispatch lease to another run and stopped; it will resume from its checkpoint when retried.");
+                $"Cron fan-out '{cron.Id}': run {runId} lost its dispatch lease and stopped; it resumes from its checkpoint when retried.", ex);
         }
         finally
         {

@@ -6,9 +6,11 @@ using Hangfire.Storage;
 namespace FanOut.Hangfire.Dispatch;
 
 /// <summary>
-/// The overlap guard: at most one dispatch of a fan-out holds its lease, across every server on the storage. A lease
-/// names the run holding it and runs out unless renewed, so a dispatcher that died frees it; a retry of the same run
-/// takes its own lease back at once.
+/// The overlap guard: at most one dispatch of a fan-out holds its lease, across every server on the storage. The lease
+/// names the execution holding it (<c>{runId}/{token}</c>) and runs out unless renewed, so a dispatcher that died frees
+/// it. An execution of the same run takes it over at once (a retry after a crash, or Hangfire running the job again
+/// after its invisibility timeout); the execution it supersedes finds out at its next commit and stops, because every
+/// chunk commits under the lease's lock after checking the lease is still its own.
 /// </summary>
 internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry registry, TimeProvider time)
 {
@@ -19,32 +21,38 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
 
     private TimeSpan Duration => registry.Options.DispatchLeaseDuration;
 
-    /// <summary>Takes the lease for the run, or returns the run id that holds it.</summary>
-    public string? TryAcquire(string fanOutId, string runId)
+    /// <summary>A new owner name for one execution of a run's dispatch.</summary>
+    public static string NewOwner(string runId) => $"{runId}/{Guid.NewGuid():N}";
+
+    /// <summary>The run an owner name belongs to.</summary>
+    public static string RunOf(string owner) => owner.Split('/')[0];
+
+    /// <summary>Takes the lease for the execution, or returns the owner of another run that holds it.</summary>
+    public string? TryAcquire(string fanOutId, string owner)
     {
         using var connection = hangfire.Storage.GetConnection();
         using (connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout))
         {
             var holder = Holder(connection, fanOutId);
-            if (holder is not null && holder != runId)
+            if (holder is not null && RunOf(holder) != RunOf(owner))
             {
                 return holder;
             }
 
             using var transaction = connection.CreateWriteTransaction();
-            Renew(transaction, fanOutId, runId);
+            Renew(transaction, fanOutId, owner);
             transaction.Commit();
             return null;
         }
     }
 
     /// <summary>Waits for the lease until it is free or the wait runs out; returns the holder on time-out.</summary>
-    public async Task<string?> AcquireAsync(string fanOutId, string runId, TimeSpan wait, CancellationToken cancellationToken)
+    public async Task<string?> AcquireAsync(string fanOutId, string owner, TimeSpan wait, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + wait;
         while (true)
         {
-            var holder = TryAcquire(fanOutId, runId);
+            var holder = TryAcquire(fanOutId, owner);
             if (holder is null || time.GetUtcNow() >= deadline)
             {
                 return holder;
@@ -55,43 +63,30 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
     }
 
     /// <summary>Extends the lease inside a transaction that commits dispatch progress.</summary>
-    public void Renew(IWriteOnlyTransaction transaction, string fanOutId, string runId)
+    public void Renew(IWriteOnlyTransaction transaction, string fanOutId, string owner)
     {
         transaction.SetRangeInHash(KeyOf(fanOutId), new Dictionary<string, string>
         {
-            [OwnerField] = runId,
+            [OwnerField] = owner,
             [ExpiresField] = (time.GetUtcNow() + Duration).ToString("O", CultureInfo.InvariantCulture),
         });
     }
 
-    /// <summary>Extends the lease if the run still holds it; false means another run took it over.</summary>
-    public bool RenewIfHeld(string fanOutId, string runId)
-    {
-        using var connection = hangfire.Storage.GetConnection();
-        using (connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout))
-        {
-            var owner = OwnerOf(connection, fanOutId);
-            if (owner != runId)
-            {
-                return false;
-            }
+    /// <summary>A guard for the chunk commits of one execution: each commits under the lease's lock, only while the lease is its own.</summary>
+    public ICommitGuard GuardFor(string fanOutId, string owner) => new Guard(this, fanOutId, owner);
 
-            using var transaction = connection.CreateWriteTransaction();
-            Renew(transaction, fanOutId, runId);
-            transaction.Commit();
-            return true;
-        }
-    }
+    /// <summary>Throws the reason an execution no longer holds the lease (superseded, or lost); does nothing if it does.</summary>
+    public void ThrowIfNotHeld(string fanOutId, string owner) => Hold(fanOutId, owner).Dispose();
 
-    /// <summary>Keeps the lease alive while a dispatch runs; cancels <paramref name="lost"/> if another run takes it.</summary>
-    public async Task KeepAsync(string fanOutId, string runId, CancellationTokenSource lost, CancellationToken stop)
+    /// <summary>Keeps the lease alive while a dispatch runs; cancels <paramref name="lost"/> if the lease stops being its own.</summary>
+    public async Task KeepAsync(string fanOutId, string owner, CancellationTokenSource lost, CancellationToken stop)
     {
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(Duration / 3, time, stop).ConfigureAwait(false);
-                if (!RenewIfHeld(fanOutId, runId))
+                if (!RenewIfHeld(fanOutId, owner))
                 {
                     await lost.CancelAsync().ConfigureAwait(false);
                     return;
@@ -104,12 +99,12 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
         }
     }
 
-    public void Release(string fanOutId, string runId)
+    public void Release(string fanOutId, string owner)
     {
         using var connection = hangfire.Storage.GetConnection();
         using (connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout))
         {
-            if (OwnerOf(connection, fanOutId) != runId)
+            if (OwnerOf(connection, fanOutId) != owner)
             {
                 return;
             }
@@ -117,6 +112,52 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
             using var transaction = connection.CreateWriteTransaction();
             transaction.RemoveHash(KeyOf(fanOutId));
             transaction.Commit();
+        }
+    }
+
+    private bool RenewIfHeld(string fanOutId, string owner)
+    {
+        using var connection = hangfire.Storage.GetConnection();
+        using (connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout))
+        {
+            if (OwnerOf(connection, fanOutId) != owner)
+            {
+                return false;
+            }
+
+            using var transaction = connection.CreateWriteTransaction();
+            Renew(transaction, fanOutId, owner);
+            transaction.Commit();
+            return true;
+        }
+    }
+
+    private IDisposable Hold(string fanOutId, string owner)
+    {
+        var connection = hangfire.Storage.GetConnection();
+        try
+        {
+            var held = connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout);
+            var current = OwnerOf(connection, fanOutId);
+            if (current != owner)
+            {
+                held.Dispose();
+                if (current is not null && RunOf(current) == RunOf(owner))
+                {
+                    throw new DispatchSupersededException(
+                        $"Cron fan-out '{fanOutId}': this execution of run {RunOf(owner)} was superseded by another execution of the same run (a retry, or Hangfire running the job again), which carries on from the last checkpoint.");
+                }
+
+                throw new InvalidOperationException(
+                    $"Cron fan-out '{fanOutId}': run {RunOf(owner)} lost its dispatch lease and stopped; it resumes from its checkpoint when retried.");
+            }
+
+            return new Held(held, connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
         }
     }
 
@@ -141,4 +182,20 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
     private static string KeyOf(string fanOutId) => "fanout:lease:" + fanOutId;
 
     private static string LockOf(string fanOutId) => "fanout:lease-lock:" + fanOutId;
+
+    private sealed class Guard(DispatchLease lease, string fanOutId, string owner) : ICommitGuard
+    {
+        public IDisposable Enter() => lease.Hold(fanOutId, owner);
+
+        public void Write(IWriteOnlyTransaction transaction) => lease.Renew(transaction, fanOutId, owner);
+    }
+
+    private sealed class Held(IDisposable distributedLock, IStorageConnection connection) : IDisposable
+    {
+        public void Dispose()
+        {
+            distributedLock.Dispose();
+            connection.Dispose();
+        }
+    }
 }

@@ -3,7 +3,6 @@ using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
 using FanOut.Hangfire.Telemetry;
-using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Dispatch;
 
@@ -24,7 +23,7 @@ internal sealed class RunDispatcher(
         RegisteredEvent @event,
         IAsyncEnumerable<DispatchItem> items,
         DispatchCheckpoint resumeFrom,
-        Action<IWriteOnlyTransaction>? inEveryCommit,
+        ICommitGuard? guard,
         Action<DispatchCheckpoint>? committed,
         CancellationToken cancellationToken)
     {
@@ -53,7 +52,7 @@ internal sealed class RunDispatcher(
             chunk.Add(item);
             if (chunk.Count == chunkSize)
             {
-                checkpoint = Commit(runId, @event, chunk, checkpoint, inEveryCommit);
+                checkpoint = Commit(runId, @event, chunk, checkpoint, guard);
                 committed?.Invoke(checkpoint);
                 chunk.Clear();
             }
@@ -61,7 +60,7 @@ internal sealed class RunDispatcher(
 
         if (chunk.Count > 0)
         {
-            checkpoint = Commit(runId, @event, chunk, checkpoint, inEveryCommit);
+            checkpoint = Commit(runId, @event, chunk, checkpoint, guard);
             committed?.Invoke(checkpoint);
         }
 
@@ -73,18 +72,19 @@ internal sealed class RunDispatcher(
         RegisteredEvent @event,
         List<DispatchItem> chunk,
         DispatchCheckpoint checkpoint,
-        Action<IWriteOnlyTransaction>? inEveryCommit)
+        ICommitGuard? guard)
     {
         var next = new DispatchCheckpoint(
             checkpoint.Items + chunk.Count,
             checkpoint.Jobs + ((long)chunk.Count * @event.Handlers.Count),
             chunk[^1].Key);
 
+        using var guarded = guard?.Enter();
         using var connection = hangfire.Storage.GetConnection();
         writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
         {
             runs.WriteCheckpoint(transaction, runId, next);
-            inEveryCommit?.Invoke(transaction);
+            guard?.Write(transaction);
             hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
         });
         FanOutTelemetry.ItemsDispatched.Add(chunk.Count, FanOutTelemetry.Tag("fanout.event", @event.Name));

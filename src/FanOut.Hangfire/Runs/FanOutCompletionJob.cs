@@ -44,9 +44,10 @@ public sealed class FanOutCompletionJob
         IReadOnlyList<FanOutFailedItem> failed;
         using (var connection = _hangfire.Storage.GetConnection())
         {
-            run = _services.GetRequiredService<FanOutRuns>().Read(connection, runId)
+            var runs = _services.GetRequiredService<FanOutRuns>();
+            run = runs.Read(connection, runId)
                 ?? throw new InvalidOperationException($"Run {runId} of '{name}' has no record (it may have expired).");
-            failed = FanOutRuns.FailedItems(connection, runId, FailedItemsShown);
+            failed = runs.FailedItems(connection, runId, FailedItemsShown);
         }
 
         var handler = (IFanOutCompletionHandler)_services.GetRequiredService(handlerType);

@@ -44,7 +44,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
         List<string> jobIds;
         using (var connection = hangfire.Storage.GetConnection())
         {
-            jobIds = FailedJobIds(connection, runId, int.MaxValue);
+            jobIds = runs.Find(connection, runId) is { } record ? FailedJobIds(connection, record, int.MaxValue) : [];
         }
 
         var client = hangfire.Client;
@@ -102,10 +102,11 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
             handlers);
     }
 
-    internal static IReadOnlyList<FanOutFailedItem> FailedItems(IStorageConnection connection, string runId, int count)
+    internal IReadOnlyList<FanOutFailedItem> FailedItems(IStorageConnection connection, string runId, int count)
     {
         var items = new List<FanOutFailedItem>();
-        foreach (var jobId in FailedJobIds(connection, runId, count))
+        var record = runs.Find(connection, runId);
+        foreach (var jobId in record is null ? [] : FailedJobIds(connection, record, count))
         {
             var job = connection.GetJobData(jobId);
             if (job?.Job is not { Args.Count: > 2 } stored)
@@ -127,10 +128,14 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
         return items;
     }
 
-    private static List<string> FailedJobIds(IStorageConnection connection, string runId, int count) =>
-        connection.GetAllItemsFromSet(RunKeys.Failed(runId)) is { } ids
-            ? ids.OrderBy(id => id, StringComparer.Ordinal).Take(count).ToList()
-            : [];
+    // Job ids are numbers on most storages: shorter first, then by text, orders them as numbers and any others stably.
+    private static List<string> FailedJobIds(IStorageConnection connection, RunRecord record, int count) =>
+        record.HandlerIds
+            .SelectMany(handlerId => connection.GetAllItemsFromSet(RunKeys.Outcome(record.RunId, handlerId, RunOutcomesAttribute.Failed)) ?? [])
+            .OrderBy(id => id.Length)
+            .ThenBy(id => id, StringComparer.Ordinal)
+            .Take(count)
+            .ToList();
 
     private static DateTimeOffset? ParseFailedAt(string? value) =>
         long.TryParse(value, out var unixMilliseconds) ? DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds)

@@ -8,9 +8,8 @@ internal static class RunKeys
 
     public static string Run(string runId) => "fanout:run:" + runId;
 
+    /// <summary>The set of the ids of a run's jobs of one handler in one final state.</summary>
     public static string Outcome(string runId, string handlerId, string outcome) => $"fanout:run:{runId}:{handlerId}:{outcome}";
-
-    public static string Failed(string runId) => $"fanout:run:{runId}:failed";
 
     public static string List(string name) => "fanout:runs:" + name;
 

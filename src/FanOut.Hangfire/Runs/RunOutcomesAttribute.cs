@@ -1,4 +1,3 @@
-using FanOut.Hangfire.Storage;
 using FanOut.Hangfire.Telemetry;
 using Hangfire.Common;
 using Hangfire.States;
@@ -8,8 +7,10 @@ namespace FanOut.Hangfire.Runs;
 
 /// <summary>
 /// Keeps a run's counts exact: when a child job enters or leaves a final state (succeeded, failed with no retries left,
-/// deleted), the run's counter for its handler moves in the same storage transaction as the state change. Leaving a
-/// final state (a requeue from the dashboard, a retry of failed items) reopens the run.
+/// deleted), its id joins or leaves the run's set for that handler and outcome, in the same storage transaction as the
+/// state change. Sets, not Hangfire counters: membership is idempotent, and counters are summed by background
+/// aggregation that some storages do not keep exact under concurrency. Leaving a final state (a requeue from the
+/// dashboard, a retry of failed items) reopens the run.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilter
@@ -18,8 +19,6 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
     public const string Failed = "failed";
     public const string Deleted = "deleted";
 
-    private static readonly TimeSpan DefaultRetention = new FanOutOptions().RunRetention;
-
     public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
     {
         if (OutcomeOf(context.NewState.Name) is not { } outcome || !TryRead(context.BackgroundJob.Job, out var handlerId, out var runId))
@@ -27,10 +26,9 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
             return;
         }
 
-        transaction.IncrementCounter(RunKeys.Outcome(runId, handlerId, outcome), RetentionFor(context.Storage));
+        transaction.AddToSet(RunKeys.Outcome(runId, handlerId, outcome), context.BackgroundJob.Id);
         if (outcome == Failed)
         {
-            transaction.AddToSet(RunKeys.Failed(runId), context.BackgroundJob.Id, DateTime.UtcNow.Ticks);
             FanOutTelemetry.JobsFailed.Add(1, FanOutTelemetry.Tag("fanout.handler", handlerId));
         }
         else if (outcome == Succeeded)
@@ -46,12 +44,7 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
             return;
         }
 
-        transaction.DecrementCounter(RunKeys.Outcome(runId, handlerId, outcome), RetentionFor(context.Storage));
-        if (outcome == Failed)
-        {
-            transaction.RemoveFromSet(RunKeys.Failed(runId), context.BackgroundJob.Id);
-        }
-
+        transaction.RemoveFromSet(RunKeys.Outcome(runId, handlerId, outcome), context.BackgroundJob.Id);
         transaction.AddToSet(RunKeys.Open, runId);
     }
 
@@ -73,7 +66,4 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         handlerId = runId = string.Empty;
         return false;
     }
-
-    private static TimeSpan RetentionFor(global::Hangfire.JobStorage storage) =>
-        StorageRegistrations.TryGet(storage, out var registry) ? registry.Options.RunRetention : DefaultRetention;
 }

@@ -22,6 +22,8 @@ internal sealed class RunStore(TimeProvider time)
     private const string CompletedField = "CompletedAt";
     private const string CompletionsField = "Completions";
 
+    private static readonly string[] Outcomes = [RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted];
+
     public RunRecord? Find(IStorageConnection connection, string runId)
     {
         var hash = connection.GetAllEntriesFromHash(RunKeys.Run(runId));
@@ -98,7 +100,10 @@ internal sealed class RunStore(TimeProvider time)
             [FinishedField] = now,
         });
         List(transaction, runId, name);
-        Expire(transaction, runId, retention);
+        if (transaction is JobStorageTransaction expiring)
+        {
+            expiring.ExpireHash(RunKeys.Run(runId), retention);
+        }
     }
 
     /// <summary>Marks one more completion, takes the run off the watch, and keeps its record for the retention from now.</summary>
@@ -110,7 +115,7 @@ internal sealed class RunStore(TimeProvider time)
             [CompletionsField] = (record.Completions + 1).ToString(CultureInfo.InvariantCulture),
         });
         transaction.RemoveFromSet(RunKeys.Open, record.RunId);
-        Expire(transaction, record.RunId, retention);
+        Expire(transaction, record, retention);
     }
 
     public static IReadOnlyList<string> RecentRunIds(IStorageConnection connection, string name, int count) =>
@@ -119,7 +124,9 @@ internal sealed class RunStore(TimeProvider time)
             : [];
 
     public static long Outcome(IStorageConnection connection, string runId, string handlerId, string outcome) =>
-        connection is JobStorageConnection counting ? counting.GetCounter(RunKeys.Outcome(runId, handlerId, outcome)) : 0;
+        connection is JobStorageConnection counting
+            ? counting.GetSetCount(RunKeys.Outcome(runId, handlerId, outcome))
+            : connection.GetAllItemsFromSet(RunKeys.Outcome(runId, handlerId, outcome))?.Count ?? 0;
 
     private static void List(IWriteOnlyTransaction transaction, string runId, string name)
     {
@@ -128,12 +135,20 @@ internal sealed class RunStore(TimeProvider time)
     }
 
     // Every storage of Hangfire 1.8 derives its transactions from JobStorageTransaction; an older one keeps records.
-    private static void Expire(IWriteOnlyTransaction transaction, string runId, TimeSpan retention)
+    private static void Expire(IWriteOnlyTransaction transaction, RunRecord record, TimeSpan retention)
     {
-        if (transaction is JobStorageTransaction expiring)
+        if (transaction is not JobStorageTransaction expiring)
         {
-            expiring.ExpireHash(RunKeys.Run(runId), retention);
-            expiring.ExpireSet(RunKeys.Failed(runId), retention);
+            return;
+        }
+
+        expiring.ExpireHash(RunKeys.Run(record.RunId), retention);
+        foreach (var handlerId in record.HandlerIds)
+        {
+            foreach (var outcome in Outcomes)
+            {
+                expiring.ExpireSet(RunKeys.Outcome(record.RunId, handlerId, outcome), retention);
+            }
         }
     }
 

@@ -102,7 +102,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
             async () => await probe.RunFieldAsync(runId, "Completions") is not null,
             TimeSpan.FromSeconds(30),
             async () => $"run {runId} to complete; all {items} jobs succeeded and its succeeded counter says " +
-                        $"{await probe.CounterAsync($"fanout:run:{runId}:first:succeeded")}");
+                        $"{await probe.OutcomeCountAsync($"fanout:run:{runId}:first:succeeded")}");
 
         first.HasExited.Should().BeFalse();
         second.HasExited.Should().BeFalse();
@@ -116,7 +116,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
         jobs.Should().HaveCount(items).And.OnlyContain(j => j.RunId == runId && j.State == "Succeeded");
         jobs.Select(j => j.ItemKey).Should().OnlyHaveUniqueItems();
         (await probe.RunFieldAsync(runId, "Completions")).Should().Be("1");
-        (await probe.CounterAsync($"fanout:run:{runId}:first:succeeded")).Should().Be(items);
+        (await probe.OutcomeCountAsync($"fanout:run:{runId}:first:succeeded")).Should().Be(items);
     }
 
     private void RequireOwnCluster()

@@ -132,19 +132,16 @@ public sealed class StorageProbe(string connectionString)
         return fields.ToDictionary(f => f.Field, f => f.Value, StringComparer.Ordinal);
     }
 
+    /// <summary>A field of the run record of a fan-out's only dispatch job, or null before it has one.</summary>
+    public async Task<string?> RunFieldOfFanOutAsync(string fanOutId, string field) =>
+        (await DispatchJobsAsync(fanOutId)).SingleOrDefault()?.RunId is { } runId ? await RunFieldAsync(runId, field) : null;
+
     public async Task<string?> RunFieldAsync(string runId, string field) =>
         await ScalarOrDefaultAsync<string>("SELECT value FROM hangfire.hash WHERE key = $1 AND field = $2", "fanout:run:" + runId, field);
 
-    /// <summary>A counter as Hangfire.PostgreSql reads it: raw increments plus what its aggregator already summed up.</summary>
-    public Task<long> CounterAsync(string key) =>
-        ScalarAsync<long>(
-            """
-            SELECT coalesce(sum(value), 0)::bigint FROM (
-                SELECT value FROM hangfire.counter WHERE key = $1
-                UNION ALL
-                SELECT value FROM hangfire.aggregatedcounter WHERE key = $1) c
-            """,
-            key);
+    /// <summary>How many jobs a run counts in one outcome of one handler: the members of its outcome set.</summary>
+    public Task<long> OutcomeCountAsync(string key) =>
+        ScalarAsync<long>("SELECT count(*) FROM hangfire.set WHERE key = $1", key);
 
     public Task<List<Execution>> ExecutionsAsync() =>
         ListAsync(

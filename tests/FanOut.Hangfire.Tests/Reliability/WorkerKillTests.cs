@@ -59,7 +59,7 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
                 async () => await probe.RunFieldAsync(runId, "Completions") is not null,
                 TimeSpan.FromSeconds(30),
                 async () => $"run {runId} to complete; all {items} jobs succeeded and its succeeded counter says " +
-                            $"{await probe.CounterAsync($"fanout:run:{runId}:first:succeeded")}");
+                            $"{await probe.OutcomeCountAsync($"fanout:run:{runId}:first:succeeded")}");
         }
         finally
         {
@@ -103,8 +103,8 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
         record["Status"].Should().Be("dispatched");
         record["DispatchedItems"].Should().Be(items.ToString(CultureInfo.InvariantCulture));
         record["Completions"].Should().Be("1", "the run completes exactly once");
-        (await probe.CounterAsync($"fanout:run:{runId}:first:succeeded")).Should().Be(items, "each job counts once however often it ran");
-        (await probe.CounterAsync($"fanout:run:{runId}:first:failed")).Should().Be(0);
+        (await probe.OutcomeCountAsync($"fanout:run:{runId}:first:succeeded")).Should().Be(items, "each job counts once however often it ran");
+        (await probe.OutcomeCountAsync($"fanout:run:{runId}:first:failed")).Should().Be(0);
     }
 
     private static DateTime Later(DateTime a, DateTime b) => a > b ? a : b;
