@@ -73,6 +73,45 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         recorder.Calls.Select(c => (c.Handler, c.Key)).Should().OnlyHaveUniqueItems().And.HaveCount(790);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Dispatch_OnEitherPath_ReadsTheStreamNoMoreThanAChunkAheadOfWhatIsCommitted(bool fastPath)
+    {
+        const int chunkSize = 100;
+        var database = await postgres.CreateDatabaseAsync("fastpath_stream");
+        var read = 0L;
+        var ahead = new ConcurrentBag<long>();
+        var hooks = new DispatchHooks { ChunkCommitting = (_, next) => ahead.Add(Interlocked.Read(ref read) - next.Items) };
+        await using var host = await TestHost.StartAsync(TestHost.Postgres(database), fanOut =>
+        {
+            fanOut.AddHandler<RecordingHandler>("notify", on: "tenant/due").Services.Configure<FanOutOptions>(o => o.ChunkSize = chunkSize);
+            if (fastPath)
+            {
+                fanOut.UsePostgreSqlDispatch();
+            }
+        },
+        services => services.AddSingleton(new Recorder()).AddSingleton(hooks),
+        server: false);
+
+        async IAsyncEnumerable<string> Items()
+        {
+            for (var i = 0; i < 1_250; i++)
+            {
+                Interlocked.Increment(ref read);
+                yield return $"t-{i}";
+            }
+
+            await Task.CompletedTask;
+        }
+
+        await host.Client.SendManyAsync("tenant/due", Items());
+
+        ahead.Should().HaveCount(13).And.OnlyContain(a => a >= 0 && a <= chunkSize, "memory holds one chunk, whatever the run's size");
+        JobCensus.ChildJobs(host.Storage).Should().HaveCount(1_250);
+        (host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);
+    }
+
     [Fact]
     public async Task UsePostgreSqlDispatch_OnPostgres_LogsTheFastPathOnceAtFirstDispatch()
     {

@@ -9,8 +9,9 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 /// <summary>
 /// A storage connection for writing one chunk: the generic path runs on it unchanged (Hangfire's job factory with its
 /// client filters, then its state machine in one write transaction), but the jobs it creates and the writes of that
-/// transaction are recorded instead of sent one by one, and go to PostgreSQL in a few set-based statements when the
-/// transaction commits. Reads, and writes to anything outside the chunk, go to Hangfire's own connection.
+/// transaction are recorded instead of sent one by one, and go to PostgreSQL as set-based statements, a batch of jobs at
+/// a time, in the one database transaction the chunk commits in (see <see cref="BulkTransaction"/>). Reads, and writes
+/// to anything outside the chunk, go to Hangfire's own connection.
 /// </summary>
 internal sealed class BulkConnection : JobStorageConnection
 {

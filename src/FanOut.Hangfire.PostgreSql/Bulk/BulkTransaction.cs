@@ -1,4 +1,3 @@
-using System.Data;
 using System.Globalization;
 using Hangfire.Common;
 using Hangfire.States;

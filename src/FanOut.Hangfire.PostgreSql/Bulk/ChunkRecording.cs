@@ -50,7 +50,7 @@ internal sealed class RecordedJob(long id, Job job, Dictionary<string, string?> 
     /// <summary>When the row expires, on the client's clock; null when persisted or when <see cref="ExpireInSeconds"/> applies.</summary>
     public DateTime? ExpireAt { get; set; } = expireAt;
 
-    /// <summary>Expiry counted from the database's clock at commit, as <c>ExpireJob</c> writes it.</summary>
+    /// <summary>Expiry counted from the database's clock (<c>NOW()</c> of the chunk's transaction), as <c>ExpireJob</c> writes it.</summary>
     public long? ExpireInSeconds { get; set; }
 
     /// <summary>Every state written for the job, in order; the history the dashboard shows.</summary>

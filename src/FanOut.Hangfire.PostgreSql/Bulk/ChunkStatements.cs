@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace FanOut.Hangfire.PostgreSql.Bulk;
 
 /// <summary>
-/// The statements of the fast path for one Hangfire.PostgreSql schema (version 23). A chunk's rows go in with one
+/// The statements of the fast path for one Hangfire.PostgreSql schema (version 23). A batch of jobs goes in with one
 /// multi-row <c>INSERT ... SELECT FROM unnest(...)</c> a table, the values serialized exactly as Hangfire.PostgreSql
 /// serializes them, so the rows are the ones its own transactions leave behind: a job row carries its final state id,
 /// state name and expiry directly instead of being inserted and then updated.
