@@ -17,9 +17,10 @@ public sealed class FanOutOptions
     public int MaxItemBytes { get; set; } = 32 * 1024;
 
     /// <summary>
-    /// Gets or sets how long a dispatch holds its fan-out's lease without renewing it. A running dispatch renews the
-    /// lease continuously; the duration only matters when a dispatching process dies, since until the lease runs out
-    /// no other run of that fan-out can start (a retry of the same run takes its own lease back at once).
+    /// Gets or sets how long a dispatch holds its fan-out's lease without renewing it. A running dispatch renews it every
+    /// third of this and with every chunk it commits; it matters when a dispatching process dies, since until the lease
+    /// runs out no other dispatch of that fan-out starts, the retry of the interrupted run included. Keep it longer than
+    /// any pause a live process may take (garbage collection, a stalled storage call).
     /// </summary>
     /// <value>The default value is 5 minutes. It must be between 5 seconds and 1 hour.</value>
     public TimeSpan DispatchLeaseDuration { get; set; } = TimeSpan.FromMinutes(5);

@@ -134,7 +134,7 @@ internal sealed partial class CronDispatcher(
         }
         catch (OperationCanceledException ex) when (ex is not DispatchSupersededException && leaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            lease.ThrowIfNotHeld(cron.Id, owner);
+            lease.EnsureHeld(cron.Id, owner);
             throw new InvalidOperationException(
                 $"Cron fan-out '{cron.Id}': run {runId} lost its dispatch lease and stopped; it resumes from its checkpoint when retried.", ex);
         }

@@ -6,11 +6,12 @@ using Hangfire.Storage;
 namespace FanOut.Hangfire.Dispatch;
 
 /// <summary>
-/// The overlap guard: at most one dispatch of a fan-out holds its lease, across every server on the storage. The lease
-/// names the execution holding it (<c>{runId}/{token}</c>) and runs out unless renewed, so a dispatcher that died frees
-/// it. An execution of the same run takes it over at once (a retry after a crash, or Hangfire running the job again
-/// after its invisibility timeout); the execution it supersedes finds out at its next commit and stops, because every
-/// chunk commits under the lease's lock after checking the lease is still its own.
+/// The overlap guard: at most one execution of a fan-out's dispatch holds its lease, across every server on the storage.
+/// The lease names the execution holding it (<c>{runId}/{token}</c>), is renewed while it runs and with every chunk it
+/// commits, and runs out otherwise, so a dispatcher that died frees it. Every other execution waits for it, another
+/// execution of the same run included (Hangfire running the job again after a requeue or its invisibility timeout):
+/// Hangfire aborts the older execution, which releases the lease, and the newer one reads the checkpoint only once it
+/// holds the lease, so the two never dispatch the same chunk. After a crash, the retry waits for the lease to run out.
 /// </summary>
 internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry registry, TimeProvider time)
 {
@@ -27,14 +28,14 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
     /// <summary>The run an owner name belongs to.</summary>
     public static string RunOf(string owner) => owner.Split('/')[0];
 
-    /// <summary>Takes the lease for the execution, or returns the owner of another run that holds it.</summary>
+    /// <summary>Takes the lease for the execution, or returns the owner that holds it.</summary>
     public string? TryAcquire(string fanOutId, string owner)
     {
         using var connection = hangfire.Storage.GetConnection();
         using (connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout))
         {
             var holder = Holder(connection, fanOutId);
-            if (holder is not null && RunOf(holder) != RunOf(owner))
+            if (holder is not null && holder != owner)
             {
                 return holder;
             }
@@ -72,11 +73,8 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
         });
     }
 
-    /// <summary>A guard for the chunk commits of one execution: each commits under the lease's lock, only while the lease is its own.</summary>
+    /// <summary>A guard for the chunk commits of one execution: each checks the lease is still its own, and renews it.</summary>
     public ICommitGuard GuardFor(string fanOutId, string owner) => new Guard(this, fanOutId, owner);
-
-    /// <summary>Throws the reason an execution no longer holds the lease (superseded, or lost); does nothing if it does.</summary>
-    public void ThrowIfNotHeld(string fanOutId, string owner) => Hold(fanOutId, owner).Dispose();
 
     /// <summary>Keeps the lease alive while a dispatch runs; cancels <paramref name="lost"/> if the lease stops being its own.</summary>
     public async Task KeepAsync(string fanOutId, string owner, CancellationTokenSource lost, CancellationToken stop)
@@ -132,33 +130,24 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
         }
     }
 
-    private IDisposable Hold(string fanOutId, string owner)
+    /// <summary>Throws the reason an execution no longer holds the lease (superseded, or lost); does nothing if it does.</summary>
+    public void EnsureHeld(string fanOutId, string owner)
     {
-        var connection = hangfire.Storage.GetConnection();
-        try
+        using var connection = hangfire.Storage.GetConnection();
+        var current = OwnerOf(connection, fanOutId);
+        if (current == owner)
         {
-            var held = connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout);
-            var current = OwnerOf(connection, fanOutId);
-            if (current != owner)
-            {
-                held.Dispose();
-                if (current is not null && RunOf(current) == RunOf(owner))
-                {
-                    throw new DispatchSupersededException(
-                        $"Cron fan-out '{fanOutId}': this execution of run {RunOf(owner)} was superseded by another execution of the same run (a retry, or Hangfire running the job again), which carries on from the last checkpoint.");
-                }
-
-                throw new InvalidOperationException(
-                    $"Cron fan-out '{fanOutId}': run {RunOf(owner)} lost its dispatch lease and stopped; it resumes from its checkpoint when retried.");
-            }
-
-            return new Held(held, connection);
+            return;
         }
-        catch
+
+        if (current is not null && RunOf(current) == RunOf(owner))
         {
-            connection.Dispose();
-            throw;
+            throw new DispatchSupersededException(
+                $"Cron fan-out '{fanOutId}': this execution of run {RunOf(owner)} lost its lease to another execution of the same run, which carries on from the last checkpoint.");
         }
+
+        throw new InvalidOperationException(
+            $"Cron fan-out '{fanOutId}': run {RunOf(owner)} lost its dispatch lease and stopped; it resumes from its checkpoint when retried.");
     }
 
     private static string? OwnerOf(IStorageConnection connection, string fanOutId) =>
@@ -185,17 +174,8 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
 
     private sealed class Guard(DispatchLease lease, string fanOutId, string owner) : ICommitGuard
     {
-        public IDisposable Enter() => lease.Hold(fanOutId, owner);
+        public void EnsureHeld() => lease.EnsureHeld(fanOutId, owner);
 
         public void Write(IWriteOnlyTransaction transaction) => lease.Renew(transaction, fanOutId, owner);
-    }
-
-    private sealed class Held(IDisposable distributedLock, IStorageConnection connection) : IDisposable
-    {
-        public void Dispose()
-        {
-            distributedLock.Dispose();
-            connection.Dispose();
-        }
     }
 }

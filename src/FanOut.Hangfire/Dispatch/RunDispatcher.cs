@@ -79,7 +79,7 @@ internal sealed class RunDispatcher(
             checkpoint.Jobs + ((long)chunk.Count * @event.Handlers.Count),
             chunk[^1].Key);
 
-        using var guarded = guard?.Enter();
+        guard?.EnsureHeld();
         using var connection = hangfire.Storage.GetConnection();
         writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
         {
