@@ -187,7 +187,15 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 
         (await notified.Task.WaitAsync(TimeSpan.FromSeconds(5))).Should().Be("new_job");
         WriterOf(host).Decision.Description.Should().Contain("schema \"fan out jobs\"");
-        await Wait.UntilAsync(() => host.Storage.GetMonitoringApi().SucceededListCount() >= 60, Timeout, () => $"{recorder.Calls.Count} of 60 calls");
+        await Wait.UntilAsync(
+            () => host.Storage.GetMonitoringApi().SucceededListCount() >= 60,
+            Timeout,
+            () => $"{recorder.Calls.Count} of 60 calls; jobs by state and queue entries: " + TextAsync(database, """
+                SELECT string_agg(coalesce(statename, 'none') || '=' || n, ', ')
+                       || '; queued=' || (SELECT count(*) FROM "fan out jobs".jobqueue)
+                       || ', fetched=' || (SELECT count(fetchedat) FROM "fan out jobs".jobqueue)
+                FROM (SELECT statename, count(*) n FROM "fan out jobs".job GROUP BY 1) s
+                """).Result);
         recorder.Calls.Select(c => c.Key).Should().OnlyHaveUniqueItems().And.HaveCount(60);
         (await ScalarAsync(database, "SELECT count(*) FROM \"fan out jobs\".job WHERE statename = 'Succeeded'")).Should().Be(60);
     }
@@ -270,6 +278,14 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 
     private static PostgreSqlChunkWriter WriterOf(TestHost host) =>
         (PostgreSqlChunkWriter)host.Services.GetRequiredService<IChunkWriter>();
+
+    private static async Task<string> TextAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
 
     private static async Task<long> ScalarAsync(string connectionString, string sql)
     {
