@@ -56,8 +56,13 @@ public sealed class DispatcherKillTests(PostgresServer postgres, ITestOutputHelp
             var clock = new ChunkClock();
             for (var kill = 0; kill < plan.Count; kill++)
             {
-                // Only a process that runs the dispatch is worth killing: wait until Hangfire gave it the job again.
+                // Only a process that runs the dispatch is worth killing: wait until Hangfire gave it the job again and
+                // it holds the lease (a killed dispatcher's lease runs out first), which is when it reads the source.
                 await host.WaitForLineAsync(l => l.StartsWith("dispatch-performing|", StringComparison.Ordinal), MomentTimeout, "the dispatch to run");
+                await Poll.UntilAsync(
+                    async () => (await probe.SourceReadsAsync("items")).Count > kill,
+                    MomentTimeout,
+                    () => Task.FromResult("the dispatch to take the lease and read its source"));
                 clock.Resumed();
                 landed.Add(await WaitForMomentAsync(probe, runId, plan[kill], writtenBefore, handlers, clock, dispatchPath == DispatchPaths.Generic));
                 await host.KillAsync();

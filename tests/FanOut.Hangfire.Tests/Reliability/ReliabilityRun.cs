@@ -15,7 +15,11 @@ internal static class ReliabilityRun
     /// <summary>Settings every test host of these tests gets, on top of its scenario's.</summary>
     public static Dictionary<string, string> HostSettings(params (string Key, object Value)[] settings)
     {
-        var all = new Dictionary<string, string>(StringComparer.Ordinal);
+        var all = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // A killed dispatcher's lease holds its fan-out until it runs out; the shortest allowed keeps kill cycles quick.
+            ["FanOut:DispatchLeaseDuration"] = "00:00:05",
+        };
         foreach (var (key, value) in settings)
         {
             all[key] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!;
