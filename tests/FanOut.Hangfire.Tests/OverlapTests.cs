@@ -19,12 +19,12 @@ public sealed class OverlapTests
             manager.Trigger("fanout:slow");
             await Wait.UntilAsync(() => gate.Started == 1, Timeout, () => "the first dispatch to start");
             manager.Trigger("fanout:slow");
-            await Wait.UntilAsync(() => DispatchResults(host.Storage).Count == 1, Timeout, () => "the second firing to finish");
+            await Wait.UntilAsync(() => JobCensus.DispatchResults(host.Storage).Count == 1, Timeout, () => "the second firing to finish");
 
-            DispatchResults(host.Storage).Single().Should().Contain("Skipped").And.Contain("Skip");
+            JobCensus.DispatchResults(host.Storage).Single().Should().Contain("Skipped").And.Contain("Skip");
             gate.Open.SetResult();
             await Wait.UntilAsync(() => recorder.Calls.Count >= 4, Timeout, () => $"{recorder.Calls.Count} of 4 calls");
-            await Wait.UntilAsync(() => DispatchResults(host.Storage).Count == 2, Timeout, () => "the first dispatch to finish");
+            await Wait.UntilAsync(() => JobCensus.DispatchResults(host.Storage).Count == 2, Timeout, () => "the first dispatch to finish");
             gate.Started.Should().Be(1);
             recorder.Calls.Select(c => c.Context.RunId).Distinct().Should().ContainSingle();
         }
@@ -62,10 +62,4 @@ public sealed class OverlapTests
             workers: 6);
         return (gate, recorder, host);
     }
-
-    private static List<string> DispatchResults(JobStorage storage) =>
-        storage.GetMonitoringApi().SucceededJobs(0, 1000)
-            .Where(j => j.Value.Job?.Type == typeof(FanOutDispatchJob))
-            .Select(j => (j.Value.Result?.ToString() ?? string.Empty).Trim('"'))
-            .ToList();
 }

@@ -102,7 +102,7 @@ public sealed class PostgresFanOutTests(PostgresServer postgres)
         second.Services.GetRequiredService<IRecurringJobManager>().Trigger("fanout:slow");
 
         await Wait.UntilAsync(
-            () => DispatchResults(first.Storage).Any(r => r.StartsWith("Skipped", StringComparison.Ordinal)),
+            () => JobCensus.DispatchResults(first.Storage).Any(r => r.StartsWith("Skipped", StringComparison.Ordinal)),
             Timeout,
             () => "the second firing to be skipped");
         gate.Open.SetResult();
@@ -110,15 +110,10 @@ public sealed class PostgresFanOutTests(PostgresServer postgres)
 
         gate.Started.Should().Be(1, "the skipped firing never reads the source");
         gate.MaxRunning.Should().Be(1);
-        DispatchResults(first.Storage).Should().HaveCount(2);
+        JobCensus.DispatchResults(first.Storage).Should().HaveCount(2);
         JobCensus.ChildJobs(first.Storage).Should().HaveCount(10);
     }
 
-    private static List<string> DispatchResults(JobStorage storage) =>
-        storage.GetMonitoringApi().SucceededJobs(0, 1000)
-            .Where(j => j.Value.Job?.Type == typeof(FanOutDispatchJob))
-            .Select(j => (j.Value.Result?.ToString() ?? string.Empty).Trim('"'))
-            .ToList();
 
     private static async Task<long> CountRowsAsync(string connectionString, string sql)
     {

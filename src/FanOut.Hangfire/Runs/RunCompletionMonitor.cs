@@ -66,7 +66,7 @@ internal sealed partial class RunCompletionMonitor(
             return;
         }
 
-        if (!IsComplete(connection, record))
+        if (CompletedRun(connection, record) is null)
         {
             return;
         }
@@ -85,17 +85,17 @@ internal sealed partial class RunCompletionMonitor(
         using (distributedLock)
         {
             var current = runs.Find(connection, runId);
-            if (current is null || current.Completions != record.Completions || !IsComplete(connection, current)
+            if (current is null || current.Completions != record.Completions || CompletedRun(connection, current) is not { } run
                 || !(connection.GetAllItemsFromSet(RunKeys.Open)?.Contains(runId) ?? false))
             {
                 return;
             }
 
-            Complete(connection, current);
+            Complete(connection, current, run);
         }
 
         // A job requeued while this completion committed would have been taken off the watch with it: put it back.
-        if (runs.Find(connection, runId) is { } after && !IsComplete(connection, after))
+        if (runs.Find(connection, runId) is { } after && CompletedRun(connection, after) is null)
         {
             using var transaction = connection.CreateWriteTransaction();
             transaction.AddToSet(RunKeys.Open, runId);
@@ -103,7 +103,7 @@ internal sealed partial class RunCompletionMonitor(
         }
     }
 
-    private void Complete(IStorageConnection connection, RunRecord record)
+    private void Complete(IStorageConnection connection, RunRecord record, FanOutRun run)
     {
         var completion = record.Completions + 1;
         var handler = registry.FindCompletionHandler(record.Name);
@@ -125,7 +125,6 @@ internal sealed partial class RunCompletionMonitor(
             transaction.Commit();
         }
 
-        var run = FanOutRuns.ToRun(connection, record);
         if (record.DispatchStartedAt is { } started)
         {
             FanOutTelemetry.RunCompletionTime.Record(
@@ -136,8 +135,9 @@ internal sealed partial class RunCompletionMonitor(
         LogCompleted(record.RunId, record.Name, completion, run.Succeeded, run.Failed, run.Deleted);
     }
 
-    private static bool IsComplete(IStorageConnection connection, RunRecord record) =>
-        record.DispatchEnded && FanOutRuns.ToRun(connection, record).InFlight == 0;
+    /// <summary>The run with its counts when its dispatch ended and every job is in a final state; otherwise null.</summary>
+    private static FanOutRun? CompletedRun(IStorageConnection connection, RunRecord record) =>
+        record.DispatchEnded && FanOutRuns.ToRun(connection, record) is { InFlight: 0 } run ? run : null;
 
     private static void Close(IStorageConnection connection, string runId)
     {

@@ -2,8 +2,6 @@ using FanOut.Hangfire.Dispatch;
 using FanOut.Hangfire.Execution;
 using FanOut.Hangfire.Registration;
 using Hangfire;
-using Hangfire.Client;
-using Hangfire.States;
 using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Storage;
@@ -24,25 +22,20 @@ internal sealed class HangfireChunkWriter(HangfireServices hangfire) : IChunkWri
         IReadOnlyDictionary<string, object?> parameters,
         Action<IWriteOnlyTransaction> inSameTransaction)
     {
-        var storage = hangfire.Storage;
         var created = new List<(BackgroundJob Job, RegisteredHandler Handler)>(chunk.Count * @event.Handlers.Count);
         foreach (var item in chunk)
         {
             foreach (var handler in @event.Handlers)
             {
                 var job = ItemJobs.Create(hangfire, handler, runId, item);
-                var backgroundJob = hangfire.Factory.Create(new CreateContext(storage, connection, job, initialState: null, parameters.ToDictionary()))
-                    ?? throw new InvalidOperationException(
-                        $"A Hangfire client filter cancelled the creation of the job of handler '{handler.Id}' for item '{item.Key}'.");
-                created.Add((backgroundJob, handler));
+                created.Add((hangfire.CreateUninitialized(connection, job, parameters.ToDictionary()), handler));
             }
         }
 
         using var transaction = connection.CreateWriteTransaction();
         foreach (var (backgroundJob, handler) in created)
         {
-            var state = new EnqueuedState(handler.Options.Queue) { Reason = $"Dispatched by run {runId}" };
-            hangfire.StateMachine.ApplyState(new ApplyStateContext(storage, connection, transaction, backgroundJob, state, oldStateName: null));
+            hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, $"Dispatched by run {runId}");
         }
 
         inSameTransaction(transaction);

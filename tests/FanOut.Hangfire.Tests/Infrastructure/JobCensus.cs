@@ -49,6 +49,13 @@ public static class JobCensus
         return jobs;
     }
 
+    /// <summary>The results of the dispatch jobs that succeeded, as the dashboard shows them.</summary>
+    public static List<string> DispatchResults(JobStorage storage) =>
+        storage.GetMonitoringApi().SucceededJobs(0, 1000)
+            .Where(j => j.Value.Job?.Type == typeof(FanOutDispatchJob))
+            .Select(j => (j.Value.Result?.ToString() ?? string.Empty).Trim('"'))
+            .ToList();
+
     public static long Succeeded(JobStorage storage) => storage.GetMonitoringApi().SucceededListCount();
 
     public static StateHistoryDto[] History(JobStorage storage, string jobId) =>
