@@ -44,7 +44,7 @@ internal sealed partial class CronDispatcher(
 
         if (record?.Status is RunRecord.Dispatched or RunRecord.Skipped)
         {
-            return $"Run {runId} was already {record.Status}; nothing more to dispatch.";
+            return AlreadyDone(record);
         }
 
         var owner = DispatchLease.NewOwner(runId);
@@ -67,7 +67,7 @@ internal sealed partial class CronDispatcher(
 
             if (record?.Status is RunRecord.Dispatched)
             {
-                return $"Run {runId} was already {record.Status}; nothing more to dispatch.";
+                return AlreadyDone(record);
             }
 
             return await DispatchHoldingLeaseAsync(cron, runId, owner, record, context, cancellationToken).ConfigureAwait(false);
@@ -156,6 +156,12 @@ internal sealed partial class CronDispatcher(
         LogDispatched(cron.Id, runId, done.Items, done.Jobs, elapsed.TotalMilliseconds);
         return $"Run {runId}: dispatched {done.Items} items as {done.Jobs} jobs to {@event.Handlers.Count} handler(s) of '{cron.EventName}'.";
     }
+
+    // An execution that finds its run's work done by another (a retry that overlapped a successful one) says what that
+    // one did, so the job's result in the dashboard reads the same whichever execution succeeded last.
+    private static string AlreadyDone(RunRecord record) => record.Status == RunRecord.Dispatched
+        ? $"Run {record.RunId} was already dispatched: {record.DispatchedItems} items as {record.DispatchedJobs} jobs; nothing more to dispatch."
+        : $"Run {record.RunId} was already {record.Status}; nothing more to dispatch.";
 
     private string Overlapped(RegisteredCron cron, string runId, string holder, bool isNewFiring)
     {
