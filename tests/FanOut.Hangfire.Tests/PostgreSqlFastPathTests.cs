@@ -112,6 +112,48 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         (host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Send_AChunkFailingAtCommit_TheChunksAfterItNeverCommit_AndTheSendReportsWhatDid(bool fastPath)
+    {
+        // The fast path writes the next chunk while the previous one commits; a failed commit must stop it all the same.
+        const int chunkSize = 100;
+        var database = await postgres.CreateDatabaseAsync("fastpath_order");
+        var hooks = new DispatchHooks
+        {
+            ChunkCommitting = (_, next) =>
+            {
+                if (next.Items == 3 * chunkSize)
+                {
+                    throw new InvalidOperationException("Simulated failure while the third chunk commits");
+                }
+            },
+        };
+        await using var host = await TestHost.StartAsync(TestHost.Postgres(database), fanOut =>
+        {
+            fanOut.AddHandler<RecordingHandler>("notify", on: "tenant/due").Services.Configure<FanOutOptions>(o => o.ChunkSize = chunkSize);
+            if (fastPath)
+            {
+                fanOut.UsePostgreSqlDispatch();
+            }
+        },
+        services => services.AddSingleton(new Recorder()).AddSingleton(hooks),
+        server: false);
+
+        var send = () => host.Client.SendManyAsync("tenant/due", Enumerable.Range(0, 1_000).Select(i => $"t-{i}"));
+
+        var failure = (await send.Should().ThrowAsync<FanOutSendException>()).Which;
+        failure.ItemsSent.Should().Be(2 * chunkSize, "the two chunks before the failed one committed, and nothing after it");
+        failure.Message.Should().Contain("third chunk");
+        JobCensus.ChildJobs(host.Storage).Where(j => j.RunId == failure.RunId).Select(j => j.ItemKey).Should()
+            .BeEquivalentTo(Enumerable.Range(0, 2 * chunkSize).Select(i => $"t-{i}"));
+        (await host.Services.GetRequiredService<IFanOutRuns>().GetAsync(failure.RunId))!.DispatchedItems.Should().Be(2 * chunkSize);
+        (await ScalarAsync(database, "SELECT count(*) FROM hangfire.job WHERE statename IS NULL"))
+            .Should().Be(fastPath ? 0 : chunkSize, "the generic path leaves the failed chunk's uninitialized jobs to expire; the fast path rolls them back");
+        (host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);
+    }
+
     [Fact]
     public async Task UsePostgreSqlDispatch_OnPostgres_LogsTheFastPathOnceAtFirstDispatch()
     {

@@ -29,65 +29,125 @@ internal sealed class RunDispatcher(
     {
         var chunkSize = registry.Options.ChunkSize;
         var chunk = new List<DispatchItem>(chunkSize);
-        var checkpoint = resumeFrom;
-        long position = 0;
 
-        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        // The chunk written last, which may still be committing while the next one is written: never more than one.
+        var pending = PendingChunk.None(resumeFrom);
+        long position = 0;
+        try
         {
-            // Streams are not obliged to honour the token; the dispatch is.
-            cancellationToken.ThrowIfCancellationRequested();
-            position++;
-            if (position <= resumeFrom.Items)
+            await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                if (position == resumeFrom.Items && resumeFrom.LastKey is not null && item.Key != resumeFrom.LastKey)
+                // Streams are not obliged to honour the token; the dispatch is.
+                cancellationToken.ThrowIfCancellationRequested();
+                position++;
+                if (position <= resumeFrom.Items)
                 {
-                    throw new InvalidOperationException(
-                        $"Run {runId} cannot resume: item #{position} was '{resumeFrom.LastKey}' when it was dispatched and is now '{item.Key}'. " +
-                        "A source must yield the same items in the same order for a run; order it by a stable key.");
+                    if (position == resumeFrom.Items && resumeFrom.LastKey is not null && item.Key != resumeFrom.LastKey)
+                    {
+                        throw new InvalidOperationException(
+                            $"Run {runId} cannot resume: item #{position} was '{resumeFrom.LastKey}' when it was dispatched and is now '{item.Key}'. " +
+                            "A source must yield the same items in the same order for a run; order it by a stable key.");
+                    }
+
+                    continue;
                 }
 
-                continue;
+                chunk.Add(item);
+                if (chunk.Count == chunkSize)
+                {
+                    pending = await WriteAsync(runId, @event, chunk, pending, guard, committed).ConfigureAwait(false);
+                    chunk.Clear();
+                }
             }
 
-            chunk.Add(item);
-            if (chunk.Count == chunkSize)
+            if (chunk.Count > 0)
             {
-                checkpoint = Commit(runId, @event, chunk, checkpoint, guard);
-                committed?.Invoke(checkpoint);
-                chunk.Clear();
+                pending = await WriteAsync(runId, @event, chunk, pending, guard, committed).ConfigureAwait(false);
             }
-        }
 
-        if (chunk.Count > 0)
+            await AwaitCommitAsync(@event, pending, committed).ConfigureAwait(false);
+            return pending.Checkpoint;
+        }
+        catch (Exception)
         {
-            checkpoint = Commit(runId, @event, chunk, checkpoint, guard);
-            committed?.Invoke(checkpoint);
+            // What the caller reports as dispatched must be what committed: let the last chunk finish, whichever way.
+            await AwaitCommitQuietlyAsync(@event, pending, committed).ConfigureAwait(false);
+            throw;
         }
-
-        return checkpoint;
     }
 
-    private DispatchCheckpoint Commit(
+    /// <summary>
+    /// Writes <paramref name="chunk"/>, to commit after <paramref name="previous"/>, and waits for
+    /// <paramref name="previous"/> to commit before reading on: the chunk returned may still be committing.
+    /// </summary>
+    private async Task<PendingChunk> WriteAsync(
         string runId,
         RegisteredEvent @event,
         List<DispatchItem> chunk,
-        DispatchCheckpoint checkpoint,
-        ICommitGuard? guard)
+        PendingChunk previous,
+        ICommitGuard? guard,
+        Action<DispatchCheckpoint>? committed)
     {
         var next = new DispatchCheckpoint(
-            checkpoint.Items + chunk.Count,
-            checkpoint.Jobs + ((long)chunk.Count * @event.Handlers.Count),
+            previous.Checkpoint.Items + chunk.Count,
+            previous.Checkpoint.Jobs + ((long)chunk.Count * @event.Handlers.Count),
             chunk[^1].Key);
 
         guard?.EnsureHeld();
-        using var connection = hangfire.Storage.GetConnection();
-        writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
+        Task commit;
+        using (var connection = hangfire.Storage.GetConnection())
         {
-            runs.WriteCheckpoint(transaction, runId, next);
-            guard?.Write(transaction);
-            hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
-        });
-        FanOutTelemetry.ItemsDispatched.Add(chunk.Count, FanOutTelemetry.Tag("fanout.event", @event.Name));
-        return next;
+            commit = writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
+            {
+                runs.WriteCheckpoint(transaction, runId, next);
+                guard?.Write(transaction);
+                hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
+            },
+            previous.Commit);
+        }
+
+        var written = new PendingChunk(commit, previous.Checkpoint, next);
+        await AwaitCommitAsync(@event, previous, committed).ConfigureAwait(false);
+        return written;
+    }
+
+    private static async Task AwaitCommitAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)
+    {
+        if (chunk.Reported)
+        {
+            return;
+        }
+
+        await chunk.Commit.ConfigureAwait(false);
+        chunk.Reported = true;
+        FanOutTelemetry.ItemsDispatched.Add(chunk.Items, FanOutTelemetry.Tag("fanout.event", @event.Name));
+        committed?.Invoke(chunk.Checkpoint);
+    }
+
+    private static async Task AwaitCommitQuietlyAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)
+    {
+        try
+        {
+            await AwaitCommitAsync(@event, chunk, committed).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The chunk rolled back; the error that stopped the dispatch is the one to report.
+        }
+    }
+
+    /// <summary>A chunk handed to the writer: its commit, and the checkpoints before and after it.</summary>
+    private sealed class PendingChunk(Task commit, DispatchCheckpoint before, DispatchCheckpoint after)
+    {
+        public Task Commit { get; } = commit;
+
+        public DispatchCheckpoint Checkpoint { get; } = after;
+
+        public long Items => Checkpoint.Items - before.Items;
+
+        /// <summary>True once its commit was awaited and reported to the caller.</summary>
+        public bool Reported { get; set; }
+
+        public static PendingChunk None(DispatchCheckpoint at) => new(Task.CompletedTask, at, at) { Reported = true };
     }
 }
