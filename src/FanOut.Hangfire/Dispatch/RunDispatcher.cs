@@ -7,8 +7,10 @@ using FanOut.Hangfire.Telemetry;
 namespace FanOut.Hangfire.Dispatch;
 
 /// <summary>
-/// Streams items into child jobs one chunk at a time: memory holds one chunk, and each chunk commits with the
-/// checkpoint that says how far the run got, so a retried dispatch resumes exactly where the last commit left it.
+/// Streams items into child jobs one chunk at a time, and each chunk commits with the checkpoint that says how far the
+/// run got, so a retried dispatch resumes exactly where the last commit left it. A writer may still be committing a
+/// chunk while the next ones are read and written (the PostgreSQL fast path does): chunks commit in order, none after one
+/// that failed, and the caller hears of a checkpoint only once it committed. Memory holds at most three chunks.
 /// Serves cron dispatches and client sends alike.
 /// </summary>
 internal sealed class RunDispatcher(
@@ -18,6 +20,11 @@ internal sealed class RunDispatcher(
     FanOutRegistry registry,
     DispatchHooks hooks)
 {
+    // Chunks that may still be committing while the next one is written (a writer that commits before it returns, as the
+    // generic one does, never has any). Each has its own database transaction, so two keep a two-core database busy while
+    // Hangfire's state machine decides the next chunk's jobs; memory holds at most three chunks.
+    private const int MaxCommitting = 2;
+
     public async Task<DispatchCheckpoint> DispatchAsync(
         string runId,
         RegisteredEvent @event,
@@ -30,8 +37,9 @@ internal sealed class RunDispatcher(
         var chunkSize = registry.Options.ChunkSize;
         var chunk = new List<DispatchItem>(chunkSize);
 
-        // The chunk written last, which may still be committing while the next one is written: never more than one.
-        var pending = PendingChunk.None(resumeFrom);
+        // Chunks written and maybe still committing, oldest first; the writer commits them in order.
+        var inFlight = new Queue<PendingChunk>();
+        var last = PendingChunk.None(resumeFrom);
         long position = 0;
         try
         {
@@ -55,38 +63,48 @@ internal sealed class RunDispatcher(
                 chunk.Add(item);
                 if (chunk.Count == chunkSize)
                 {
-                    pending = await WriteAsync(runId, @event, chunk, pending, guard, committed).ConfigureAwait(false);
+                    last = Write(runId, @event, chunk, last, guard);
+                    inFlight.Enqueue(last);
                     chunk.Clear();
+                    while (inFlight.Count > MaxCommitting)
+                    {
+                        await AwaitCommitAsync(@event, inFlight.Dequeue(), committed).ConfigureAwait(false);
+                    }
                 }
             }
 
             if (chunk.Count > 0)
             {
-                pending = await WriteAsync(runId, @event, chunk, pending, guard, committed).ConfigureAwait(false);
+                last = Write(runId, @event, chunk, last, guard);
+                inFlight.Enqueue(last);
             }
 
-            await AwaitCommitAsync(@event, pending, committed).ConfigureAwait(false);
-            return pending.Checkpoint;
+            while (inFlight.Count > 0)
+            {
+                await AwaitCommitAsync(@event, inFlight.Dequeue(), committed).ConfigureAwait(false);
+            }
+
+            return last.Checkpoint;
         }
         catch (Exception)
         {
-            // What the caller reports as dispatched must be what committed: let the last chunk finish, whichever way.
-            await AwaitCommitQuietlyAsync(@event, pending, committed).ConfigureAwait(false);
+            // What the caller reports as dispatched must be what committed: let every chunk written finish, whichever way.
+            while (inFlight.Count > 0)
+            {
+                await AwaitCommitQuietlyAsync(@event, inFlight.Dequeue(), committed).ConfigureAwait(false);
+            }
+
             throw;
         }
     }
 
-    /// <summary>
-    /// Writes <paramref name="chunk"/>, to commit after <paramref name="previous"/>, and waits for
-    /// <paramref name="previous"/> to commit before reading on: the chunk returned may still be committing.
-    /// </summary>
-    private async Task<PendingChunk> WriteAsync(
+    /// <summary>Writes <paramref name="chunk"/>, to commit after <paramref name="previous"/>; it may still be committing when this returns.</summary>
+    private PendingChunk Write(
         string runId,
         RegisteredEvent @event,
         List<DispatchItem> chunk,
         PendingChunk previous,
-        ICommitGuard? guard,
-        Action<DispatchCheckpoint>? committed)
+        ICommitGuard? guard)
     {
         var next = new DispatchCheckpoint(
             previous.Checkpoint.Items + chunk.Count,
@@ -94,21 +112,15 @@ internal sealed class RunDispatcher(
             chunk[^1].Key);
 
         guard?.EnsureHeld();
-        Task commit;
-        using (var connection = hangfire.Storage.GetConnection())
+        using var connection = hangfire.Storage.GetConnection();
+        var commit = writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
         {
-            commit = writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
-            {
-                runs.WriteCheckpoint(transaction, runId, next);
-                guard?.Write(transaction);
-                hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
-            },
-            previous.Commit);
-        }
-
-        var written = new PendingChunk(commit, previous.Checkpoint, next);
-        await AwaitCommitAsync(@event, previous, committed).ConfigureAwait(false);
-        return written;
+            runs.WriteCheckpoint(transaction, runId, next);
+            guard?.Write(transaction);
+            hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
+        },
+        previous.Commit);
+        return new PendingChunk(commit, previous.Checkpoint, next);
     }
 
     private static async Task AwaitCommitAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)
