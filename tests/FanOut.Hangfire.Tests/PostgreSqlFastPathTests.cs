@@ -83,16 +83,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         var read = 0L;
         var ahead = new ConcurrentBag<long>();
         var hooks = new DispatchHooks { ChunkCommitting = (_, next) => ahead.Add(Interlocked.Read(ref read) - next.Items) };
-        await using var host = await TestHost.StartAsync(TestHost.Postgres(database), fanOut =>
-        {
-            fanOut.AddHandler<RecordingHandler>("notify", on: "tenant/due").Services.Configure<FanOutOptions>(o => o.ChunkSize = chunkSize);
-            if (fastPath)
-            {
-                fanOut.UsePostgreSqlDispatch();
-            }
-        },
-        services => services.AddSingleton(new Recorder()).AddSingleton(hooks),
-        server: false);
+        await using var host = await StartSendingHostAsync(database, chunkSize, fastPath, hooks);
 
         async IAsyncEnumerable<string> Items()
         {
@@ -129,16 +120,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
                 }
             },
         };
-        await using var host = await TestHost.StartAsync(TestHost.Postgres(database), fanOut =>
-        {
-            fanOut.AddHandler<RecordingHandler>("notify", on: "tenant/due").Services.Configure<FanOutOptions>(o => o.ChunkSize = chunkSize);
-            if (fastPath)
-            {
-                fanOut.UsePostgreSqlDispatch();
-            }
-        },
-        services => services.AddSingleton(new Recorder()).AddSingleton(hooks),
-        server: false);
+        await using var host = await StartSendingHostAsync(database, chunkSize, fastPath, hooks);
 
         var send = () => host.Client.SendManyAsync("tenant/due", Enumerable.Range(0, 1_000).Select(i => $"t-{i}"));
 
@@ -316,6 +298,19 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         fanOut.UsePostgreSqlDispatch().AddHandler<RecordingHandler>("notify", on: "tenant/due");
         fanOut.Services.TryAddSingleton<Recorder>();
     }
+
+    /// <summary>A host without a server that sends to one handler in chunks of <paramref name="chunkSize"/>, on either path.</summary>
+    private static Task<TestHost> StartSendingHostAsync(string database, int chunkSize, bool fastPath, DispatchHooks hooks) =>
+        TestHost.StartAsync(TestHost.Postgres(database), fanOut =>
+        {
+            fanOut.AddHandler<RecordingHandler>("notify", on: "tenant/due").Services.Configure<FanOutOptions>(o => o.ChunkSize = chunkSize);
+            if (fastPath)
+            {
+                fanOut.UsePostgreSqlDispatch();
+            }
+        },
+        services => services.AddSingleton(new Recorder()).AddSingleton(hooks),
+        server: false);
 
     private static PostgreSqlChunkWriter WriterOf(TestHost host) =>
         (PostgreSqlChunkWriter)host.Services.GetRequiredService<IChunkWriter>();
