@@ -12,8 +12,10 @@ namespace FanOut.Hangfire.PostgreSql;
 /// The chunk writer <c>UsePostgreSqlDispatch</c> installs. On a storage the fast path supports (see
 /// <see cref="FastPathProbe"/>) it runs the generic path on a <see cref="BulkConnection"/>, so Hangfire's client
 /// filters and state machine decide every row as they always do, and the chunk reaches PostgreSQL in a few set-based
-/// statements in one transaction with its checkpoint. Otherwise, and for a chunk whose filters make a write the fast path
-/// does not, it is the generic path. Which one is used is logged once.
+/// statements in one transaction with its checkpoint. It returns once the chunk's rows are on their way, and the chunk
+/// commits in the background after the previous one, so the next chunk is written while this one finishes: at most two
+/// chunks are in memory. Otherwise, and for a chunk whose filters make a write the fast path does not, it is the generic
+/// path. Which one is used is logged once.
 /// </summary>
 internal sealed partial class PostgreSqlChunkWriter(
     HangfireServices hangfire,
@@ -41,30 +43,59 @@ internal sealed partial class PostgreSqlChunkWriter(
         }
     }
 
-    public void Write(
+    public Task Write(
         IStorageConnection connection,
         string runId,
         RegisteredEvent @event,
         IReadOnlyList<DispatchItem> chunk,
         IReadOnlyDictionary<string, object?> parameters,
-        Action<IWriteOnlyTransaction> inSameTransaction)
+        Action<IWriteOnlyTransaction> inSameTransaction,
+        Task previousCommit)
     {
         // Under an ambient transaction Hangfire decides whether its writes join it; leave that to Hangfire.
         if (Decision.Target is not { } target || connection is not JobStorageConnection storageConnection || Transaction.Current is not null)
         {
-            generic.Write(connection, runId, @event, chunk, parameters, inSameTransaction);
-            return;
+            return generic.Write(connection, runId, @event, chunk, parameters, inSameTransaction, previousCommit);
         }
 
+        var bulk = new BulkConnection(storageConnection, target, chunk.Count * @event.Handlers.Count, previousCommit);
         try
         {
-            using var bulk = new BulkConnection(storageConnection, target, chunk.Count * @event.Handlers.Count);
-            generic.Write(bulk, runId, @event, chunk, parameters, transaction => ((BulkTransaction)transaction).BeforeCommit(inSameTransaction));
+            generic.WriteNow(bulk, runId, @event, chunk, parameters, transaction => ((BulkTransaction)transaction).BeforeCommit(inSameTransaction));
+            var committing = bulk.Committing ?? throw new InvalidOperationException("The chunk's write transaction was not committed.");
+            var committed = ReleaseWhenCommittedAsync(bulk, committing);
+            bulk = null;
+            return committed;
         }
         catch (UnsupportedWriteException ex)
         {
+            bulk?.Dispose();
+            bulk = null;
             FallBack(ex.Operation);
-            generic.Write(connection, runId, @event, chunk, parameters, inSameTransaction);
+            return generic.Write(connection, runId, @event, chunk, parameters, inSameTransaction, previousCommit);
+        }
+        finally
+        {
+            bulk?.Dispose();
+        }
+    }
+
+    private async Task ReleaseWhenCommittedAsync(BulkConnection bulk, Task committing)
+    {
+        try
+        {
+            await committing.ConfigureAwait(false);
+        }
+        catch (UnsupportedWriteException ex)
+        {
+            // Only the actions run at commit can get here; the dispatch fails, nothing of the chunk is committed, and
+            // its retry takes the generic path.
+            FallBack(ex.Operation);
+            throw;
+        }
+        finally
+        {
+            bulk.Dispose();
         }
     }
 

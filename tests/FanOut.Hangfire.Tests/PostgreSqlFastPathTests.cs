@@ -76,7 +76,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task Dispatch_OnEitherPath_ReadsTheStreamNoMoreThanAChunkAheadOfWhatIsCommitted(bool fastPath)
+    public async Task Dispatch_OnEitherPath_ReadsTheStreamAtMostTwoChunksAheadOfWhatIsCommitted(bool fastPath)
     {
         const int chunkSize = 100;
         var database = await postgres.CreateDatabaseAsync("fastpath_stream");
@@ -98,7 +98,9 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 
         await host.Client.SendManyAsync("tenant/due", Items());
 
-        ahead.Should().HaveCount(13).And.OnlyContain(a => a >= 0 && a <= chunkSize, "memory holds one chunk, whatever the run's size");
+        // The generic path commits each chunk before reading on; the fast path reads and writes up to two chunks more
+        // while earlier ones commit. Either way memory is bounded by the chunk size, whatever the run's size.
+        ahead.Should().HaveCount(13).And.OnlyContain(a => a >= 0 && a <= (fastPath ? 2 * chunkSize : 0));
         JobCensus.ChildJobs(host.Storage).Should().HaveCount(1_250);
         (host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);
     }
@@ -108,6 +110,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
     [InlineData(false)]
     public async Task Send_AChunkFailingAtCommit_TheChunksAfterItNeverCommit_AndTheSendReportsWhatDid(bool fastPath)
     {
+        // The fast path writes the next chunk while the previous one commits; a failed commit must stop it all the same.
         const int chunkSize = 100;
         var database = await postgres.CreateDatabaseAsync("fastpath_order");
         var hooks = new DispatchHooks
@@ -192,7 +195,9 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
             QueuePollInterval = TimeSpan.FromMilliseconds(200),
             PrepareSchemaIfNecessary = true,
         };
-        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database, options), options);
+        // Keepalive bounds a wait Hangfire.PostgreSql cancels after every fetch: Npgsql 10 can lose that cancellation, and
+        // without a keepalive the worker then holds its fetched job until the next NOTIFY (see the README's limits).
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(new NpgsqlConnectionStringBuilder(database) { KeepAlive = 1 }.ConnectionString, options), options);
         await using var listener = new NpgsqlConnection(database);
         await listener.OpenAsync();
         await using (var listen = new NpgsqlCommand("LISTEN new_job", listener))

@@ -20,10 +20,11 @@ internal sealed class BulkConnection : JobStorageConnection
     private NpgsqlConnection? _database;
     private RowSender? _sender;
 
-    public BulkConnection(JobStorageConnection inner, PostgreSqlTarget target, int expectedJobs)
+    public BulkConnection(JobStorageConnection inner, PostgreSqlTarget target, int expectedJobs, Task previousCommit)
     {
         _inner = inner;
         _target = target;
+        PreviousCommit = previousCommit;
 
         // Rows may be on their way on the same connection; ids are taken once they are written.
         Ids = new IdPool(target.Statements, () =>
@@ -34,6 +35,12 @@ internal sealed class BulkConnection : JobStorageConnection
     }
 
     public ChunkRecording Recording { get; } = new();
+
+    /// <summary>The commit of the chunk written before this one; this chunk commits only after it succeeded.</summary>
+    public Task PreviousCommit { get; }
+
+    /// <summary>This chunk's commit, once its write transaction was committed: it completes when the database committed.</summary>
+    public Task? Committing { get; set; }
 
     public PostgreSqlTarget Target => _target;
 
@@ -140,7 +147,8 @@ internal sealed class BulkConnection : JobStorageConnection
 
     public override void Dispose()
     {
-        // Rolls back what was sent unless the chunk committed. The inner connection belongs to the caller.
+        // Rolls back what was sent unless the chunk committed. The inner connection belongs to the caller, and is only
+        // used while the chunk is recorded, never while it commits.
         _sender?.Dispose();
         _sender = null;
         if (_database is not null)

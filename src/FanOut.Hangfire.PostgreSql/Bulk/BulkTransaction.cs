@@ -9,10 +9,12 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 /// <summary>
 /// The write transaction of a <see cref="BulkConnection"/>. It records what Hangfire's state machine writes job by job;
 /// as soon as the state machine moves on from a job, the job's rows are final and go to PostgreSQL in batches (see
-/// <see cref="RowSender"/>), inside one database transaction. <see cref="Commit"/> sends the rest, runs the actions
-/// registered with <see cref="BeforeCommit"/> (the dispatcher's checkpoint, lease renewal and fault-injection hook)
-/// inside that transaction, writes what they wrote, commits, and wakes the workers. A write it cannot make marks the
-/// chunk unsupported; <see cref="Commit"/> then throws <see cref="UnsupportedWriteException"/> and nothing is committed.
+/// <see cref="RowSender"/>), inside one database transaction. <see cref="Commit"/> sends the rest and leaves the commit
+/// to the background, after the previous chunk's: there it runs the actions registered with <see cref="BeforeCommit"/>
+/// (the dispatcher's checkpoint, lease renewal and fault-injection hook) inside that transaction, writes what they
+/// wrote, commits, and wakes the workers. A write it cannot make marks the chunk unsupported; <see cref="Commit"/> (or,
+/// for a write made by those actions, the commit) then throws <see cref="UnsupportedWriteException"/> and nothing is
+/// committed.
 /// </summary>
 internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTransaction
 {
@@ -29,6 +31,11 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
     /// <summary>Runs <paramref name="action"/> inside the database transaction, after the jobs are written and before it commits.</summary>
     public void BeforeCommit(Action<IWriteOnlyTransaction> action) => _beforeCommit.Add(action);
 
+    /// <summary>
+    /// Sends the rest of the chunk's rows and returns; <see cref="BulkConnection.Committing"/> then finishes the chunk in
+    /// the background: once the previous chunk committed and every row is written, it runs the actions registered with
+    /// <see cref="BeforeCommit"/>, writes what they wrote, commits, and wakes the workers.
+    /// </summary>
     public override void Commit()
     {
         ThrowIfUnsupported();
@@ -38,7 +45,14 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
         }
 
         Send();
-        var transaction = connection.Sender.Drain();
+        connection.Committing = FinishAsync();
+    }
+
+    private async Task FinishAsync()
+    {
+        await connection.PreviousCommit.ConfigureAwait(false);
+        await connection.Sender.Idle.ConfigureAwait(false);
+        var transaction = connection.Sender.Transaction;
         foreach (var action in _beforeCommit)
         {
             action(this);
@@ -60,11 +74,11 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
 
             if (writes.BatchCommands.Count > 0)
             {
-                writes.ExecuteNonQuery();
+                await writes.ExecuteNonQueryAsync().ConfigureAwait(false);
             }
         }
 
-        transaction.Commit();
+        await transaction.CommitAsync().ConfigureAwait(false);
         foreach (var queue in Recording.Jobs.SelectMany(j => j.Queues))
         {
             connection.Target.Signal(queue);

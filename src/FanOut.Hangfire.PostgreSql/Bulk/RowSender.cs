@@ -6,8 +6,9 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 /// <summary>
 /// Sends the rows of a chunk's jobs to PostgreSQL on another thread, a batch at a time and in order, while Hangfire's
 /// state machine goes on with the jobs after them: the database inserts one batch as the next is decided and serialized. Everything
-/// goes into one database transaction, which <see cref="BulkTransaction"/> finishes after <see cref="Drain"/>. The first
-/// failure stops the batches after it and is rethrown by <see cref="Drain"/>; disposing without committing rolls back.
+/// goes into one database transaction, which <see cref="BulkTransaction"/> finishes once the sender is
+/// <see cref="Idle"/>. The first failure stops the batches after it and fails <see cref="Idle"/>; disposing without
+/// committing rolls back.
 /// </summary>
 internal sealed class RowSender(NpgsqlConnection database) : IDisposable
 {
@@ -28,12 +29,11 @@ internal sealed class RowSender(NpgsqlConnection database) : IDisposable
     /// <summary>Waits until every batch sent so far is written; the connection is then the caller's again.</summary>
     public void WaitIdle() => _sending.GetAwaiter().GetResult();
 
-    /// <summary>Waits for every batch and returns the open transaction holding them.</summary>
-    public NpgsqlTransaction Drain()
-    {
-        WaitIdle();
-        return _transaction ??= database.BeginTransaction(IsolationLevel.ReadCommitted);
-    }
+    /// <summary>Completes when every batch sent so far is written, and fails with the first failure.</summary>
+    public Task Idle => _sending;
+
+    /// <summary>The open transaction holding the batches; call once <see cref="Idle"/> completed.</summary>
+    public NpgsqlTransaction Transaction => _transaction ??= database.BeginTransaction(IsolationLevel.ReadCommitted);
 
     public void Dispose()
     {
@@ -43,7 +43,7 @@ internal sealed class RowSender(NpgsqlConnection database) : IDisposable
         }
         catch (AggregateException)
         {
-            // Drain rethrew it, or the chunk is being given up for another reason; either way it rolls back.
+            // The chunk's commit failed with it, or the chunk is being given up for another reason; either way it rolls back.
         }
 
         _transaction?.Dispose();

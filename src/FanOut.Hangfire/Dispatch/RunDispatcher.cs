@@ -7,8 +7,10 @@ using FanOut.Hangfire.Telemetry;
 namespace FanOut.Hangfire.Dispatch;
 
 /// <summary>
-/// Streams items into child jobs one chunk at a time: memory holds one chunk, and each chunk commits with the
-/// checkpoint that says how far the run got, so a retried dispatch resumes exactly where the last commit left it.
+/// Streams items into child jobs one chunk at a time, and each chunk commits with the checkpoint that says how far the
+/// run got, so a retried dispatch resumes exactly where the last commit left it. A writer may still be committing a
+/// chunk while the next ones are read and written (the PostgreSQL fast path does): chunks commit in order, none after one
+/// that failed, and the caller hears of a checkpoint only once it committed. Memory holds at most three chunks.
 /// Serves cron dispatches and client sends alike.
 /// </summary>
 internal sealed class RunDispatcher(
@@ -18,6 +20,11 @@ internal sealed class RunDispatcher(
     FanOutRegistry registry,
     DispatchHooks hooks)
 {
+    // Chunks that may still be committing while the next one is written (a writer that commits before it returns, as the
+    // generic one does, never has any). Each has its own database transaction, so two keep a two-core database busy while
+    // Hangfire's state machine decides the next chunk's jobs; memory holds at most three chunks.
+    private const int MaxCommitting = 2;
+
     public async Task<DispatchCheckpoint> DispatchAsync(
         string runId,
         RegisteredEvent @event,
@@ -29,65 +36,130 @@ internal sealed class RunDispatcher(
     {
         var chunkSize = registry.Options.ChunkSize;
         var chunk = new List<DispatchItem>(chunkSize);
-        var checkpoint = resumeFrom;
-        long position = 0;
 
-        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        // Chunks written and maybe still committing, oldest first; the writer commits them in order.
+        var inFlight = new Queue<PendingChunk>();
+        var last = PendingChunk.None(resumeFrom);
+        long position = 0;
+        try
         {
-            // Streams are not obliged to honour the token; the dispatch is.
-            cancellationToken.ThrowIfCancellationRequested();
-            position++;
-            if (position <= resumeFrom.Items)
+            await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                if (position == resumeFrom.Items && resumeFrom.LastKey is not null && item.Key != resumeFrom.LastKey)
+                // Streams are not obliged to honour the token; the dispatch is.
+                cancellationToken.ThrowIfCancellationRequested();
+                position++;
+                if (position <= resumeFrom.Items)
                 {
-                    throw new InvalidOperationException(
-                        $"Run {runId} cannot resume: item #{position} was '{resumeFrom.LastKey}' when it was dispatched and is now '{item.Key}'. " +
-                        "A source must yield the same items in the same order for a run; order it by a stable key.");
+                    if (position == resumeFrom.Items && resumeFrom.LastKey is not null && item.Key != resumeFrom.LastKey)
+                    {
+                        throw new InvalidOperationException(
+                            $"Run {runId} cannot resume: item #{position} was '{resumeFrom.LastKey}' when it was dispatched and is now '{item.Key}'. " +
+                            "A source must yield the same items in the same order for a run; order it by a stable key.");
+                    }
+
+                    continue;
                 }
 
-                continue;
+                chunk.Add(item);
+                if (chunk.Count == chunkSize)
+                {
+                    last = Write(runId, @event, chunk, last, guard);
+                    inFlight.Enqueue(last);
+                    chunk.Clear();
+                    while (inFlight.Count > MaxCommitting)
+                    {
+                        await AwaitCommitAsync(@event, inFlight.Dequeue(), committed).ConfigureAwait(false);
+                    }
+                }
             }
 
-            chunk.Add(item);
-            if (chunk.Count == chunkSize)
+            if (chunk.Count > 0)
             {
-                checkpoint = Commit(runId, @event, chunk, checkpoint, guard);
-                committed?.Invoke(checkpoint);
-                chunk.Clear();
+                last = Write(runId, @event, chunk, last, guard);
+                inFlight.Enqueue(last);
             }
-        }
 
-        if (chunk.Count > 0)
+            while (inFlight.Count > 0)
+            {
+                await AwaitCommitAsync(@event, inFlight.Dequeue(), committed).ConfigureAwait(false);
+            }
+
+            return last.Checkpoint;
+        }
+        catch (Exception)
         {
-            checkpoint = Commit(runId, @event, chunk, checkpoint, guard);
-            committed?.Invoke(checkpoint);
-        }
+            // What the caller reports as dispatched must be what committed: let every chunk written finish, whichever way.
+            while (inFlight.Count > 0)
+            {
+                await AwaitCommitQuietlyAsync(@event, inFlight.Dequeue(), committed).ConfigureAwait(false);
+            }
 
-        return checkpoint;
+            throw;
+        }
     }
 
-    private DispatchCheckpoint Commit(
+    /// <summary>Writes <paramref name="chunk"/>, to commit after <paramref name="previous"/>; it may still be committing when this returns.</summary>
+    private PendingChunk Write(
         string runId,
         RegisteredEvent @event,
         List<DispatchItem> chunk,
-        DispatchCheckpoint checkpoint,
+        PendingChunk previous,
         ICommitGuard? guard)
     {
         var next = new DispatchCheckpoint(
-            checkpoint.Items + chunk.Count,
-            checkpoint.Jobs + ((long)chunk.Count * @event.Handlers.Count),
+            previous.Checkpoint.Items + chunk.Count,
+            previous.Checkpoint.Jobs + ((long)chunk.Count * @event.Handlers.Count),
             chunk[^1].Key);
 
         guard?.EnsureHeld();
         using var connection = hangfire.Storage.GetConnection();
-        writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
+        var commit = writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
         {
             runs.WriteCheckpoint(transaction, runId, next);
             guard?.Write(transaction);
             hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
-        });
-        FanOutTelemetry.ItemsDispatched.Add(chunk.Count, FanOutTelemetry.Tag("fanout.event", @event.Name));
-        return next;
+        },
+        previous.Commit);
+        return new PendingChunk(commit, previous.Checkpoint, next);
+    }
+
+    private static async Task AwaitCommitAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)
+    {
+        if (chunk.Reported)
+        {
+            return;
+        }
+
+        await chunk.Commit.ConfigureAwait(false);
+        chunk.Reported = true;
+        FanOutTelemetry.ItemsDispatched.Add(chunk.Items, FanOutTelemetry.Tag("fanout.event", @event.Name));
+        committed?.Invoke(chunk.Checkpoint);
+    }
+
+    private static async Task AwaitCommitQuietlyAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)
+    {
+        try
+        {
+            await AwaitCommitAsync(@event, chunk, committed).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The chunk rolled back; the error that stopped the dispatch is the one to report.
+        }
+    }
+
+    /// <summary>A chunk handed to the writer: its commit, and the checkpoints before and after it.</summary>
+    private sealed class PendingChunk(Task commit, DispatchCheckpoint before, DispatchCheckpoint after)
+    {
+        public Task Commit { get; } = commit;
+
+        public DispatchCheckpoint Checkpoint { get; } = after;
+
+        public long Items => Checkpoint.Items - before.Items;
+
+        /// <summary>True once its commit was awaited and reported to the caller.</summary>
+        public bool Reported { get; set; }
+
+        public static PendingChunk None(DispatchCheckpoint at) => new(Task.CompletedTask, at, at) { Reported = true };
     }
 }
