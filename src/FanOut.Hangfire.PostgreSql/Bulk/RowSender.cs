@@ -15,16 +15,11 @@ internal sealed class RowSender(NpgsqlConnection database) : IDisposable
     private Task _sending = Task.CompletedTask;
     private NpgsqlTransaction? _transaction;
 
-    public void Send(IReadOnlyList<NpgsqlBatchCommand> rows) =>
-        _sending = _sending.ContinueWith(
-            previous =>
-            {
-                previous.GetAwaiter().GetResult();
-                Write(rows);
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.DenyChildAttach,
-            TaskScheduler.Default);
+    public void Send(IReadOnlyList<NpgsqlBatchCommand> rows)
+    {
+        var previous = _sending;
+        _sending = Task.Run(() => WriteAfterAsync(previous, rows));
+    }
 
     /// <summary>Waits until every batch sent so far is written; the connection is then the caller's again.</summary>
     public void WaitIdle() => _sending.GetAwaiter().GetResult();
@@ -49,15 +44,19 @@ internal sealed class RowSender(NpgsqlConnection database) : IDisposable
         _transaction?.Dispose();
     }
 
-    private void Write(IReadOnlyList<NpgsqlBatchCommand> rows)
+    // Asynchronous all the way: a thread-pool thread blocked on the database while the dispatching thread waits for it
+    // starves a small pool, and the pool adds threads only slowly.
+    private async Task WriteAfterAsync(Task previous, IReadOnlyList<NpgsqlBatchCommand> rows)
     {
-        _transaction ??= database.BeginTransaction(IsolationLevel.ReadCommitted);
-        using var batch = new NpgsqlBatch(database, _transaction);
+        await previous.ConfigureAwait(false);
+        _transaction ??= await database.BeginTransactionAsync(IsolationLevel.ReadCommitted).ConfigureAwait(false);
+        var batch = new NpgsqlBatch(database, _transaction);
+        await using var _ = batch.ConfigureAwait(false);
         foreach (var row in rows)
         {
             batch.BatchCommands.Add(row);
         }
 
-        batch.ExecuteNonQuery();
+        await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 }
