@@ -7,7 +7,11 @@ using Npgsql;
 namespace FanOut.Hangfire.PostgreSql;
 
 /// <summary>What a probe of the storage decided: the fast path's target, or null and why the generic path is used.</summary>
-internal sealed record FastPathDecision(PostgreSqlTarget? Target, string Description);
+internal sealed record FastPathDecision(PostgreSqlTarget? Target, string Description)
+{
+    /// <summary>A risk in the storage's configuration worth a warning, whichever path is taken (see <see cref="LongPollingAdvice"/>).</summary>
+    public string? Advice { get; init; }
+}
 
 /// <summary>
 /// Decides whether the fast path may write to a storage. It writes Hangfire.PostgreSql's rows itself, so it accepts only
@@ -49,17 +53,18 @@ internal static class FastPathProbe
         var connection = internals.Open(pg);
         try
         {
+            var advice = LongPollingAdvice.For(options, connection.ConnectionString);
             var schema = ReadSchema(connection, options.SchemaName);
             if (schema is null)
             {
-                return Generic($"the database has no Hangfire schema \"{options.SchemaName}\"");
+                return Generic($"the database has no Hangfire schema \"{options.SchemaName}\"") with { Advice = advice };
             }
 
             if (schema.Value.Version != SupportedSchemaVersion)
             {
                 return Generic(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"the Hangfire schema \"{options.SchemaName}\" is at version {schema.Value.Version}, and it supports {SupportedSchemaVersion}"));
+                    $"the Hangfire schema \"{options.SchemaName}\" is at version {schema.Value.Version}, and it supports {SupportedSchemaVersion}")) with { Advice = advice };
             }
 
             var statements = new ChunkStatements(options.SchemaName, schema.Value.JobSequence, schema.Value.StateSequence);
@@ -67,7 +72,10 @@ internal static class FastPathProbe
                 new PostgreSqlTarget(pg, internals, statements, options.EnableLongPolling),
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"the PostgreSQL fast path (Hangfire.PostgreSql {package}, schema \"{options.SchemaName}\" at version {SupportedSchemaVersion})"));
+                    $"the PostgreSQL fast path (Hangfire.PostgreSql {package}, schema \"{options.SchemaName}\" at version {SupportedSchemaVersion})"))
+            {
+                Advice = advice,
+            };
         }
         finally
         {

@@ -36,6 +36,10 @@ internal sealed partial class PostgreSqlChunkWriter(
                 {
                     _decision = FastPathProbe.Probe(hangfire.Storage);
                     LogDispatchPath(_decision.Description);
+                    if (_decision.Advice is { } advice)
+                    {
+                        LogAdvice(advice);
+                    }
                 }
 
                 return _decision;
@@ -116,6 +120,9 @@ internal sealed partial class PostgreSqlChunkWriter(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "FanOut dispatch writes child jobs through {DispatchPath}")]
     private partial void LogDispatchPath(string dispatchPath);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Advice}")]
+    private partial void LogAdvice(string advice);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "FanOut dispatch leaves the PostgreSQL fast path for the generic Hangfire path: a job filter made a write it does not make ({Operation})")]
     private partial void LogFallBack(string operation);

@@ -184,6 +184,28 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         JobCensus.ChildJobs(host.Storage).Should().HaveCount(2);
     }
 
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 0)]
+    public async Task UsePostgreSqlDispatch_LongPollingWithoutKeepalive_WarnsOnceThatAFetchedJobCanBeHeld(int keepalive, int warnings)
+    {
+        var database = await postgres.CreateDatabaseAsync("fastpath_keepalive");
+        var options = new PostgreSqlStorageOptions { EnableLongPolling = true, PrepareSchemaIfNecessary = true };
+        var connectionString = new NpgsqlConnectionStringBuilder(database) { KeepAlive = keepalive }.ConnectionString;
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+        var logs = new LogCapture();
+        await using var host = await TestHost.StartAsync(storage, Declare, logs.AddTo, server: false);
+
+        await host.Client.SendManyAsync("tenant/due", new[] { "t-1" });
+        await host.Client.SendManyAsync("tenant/due", new[] { "t-2" });
+
+        var warned = logs.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
+        warned.Should().HaveCount(warnings);
+        warned.Should().NotContain(m => !m.Contains("long polling") || !m.Contains("Keepalive=1"));
+        WriterOf(host).Decision.Target.Should().NotBeNull();
+        JobCensus.ChildJobs(host.Storage).Should().HaveCount(2);
+    }
+
     [Fact]
     public async Task FastPath_CustomSchemaWithLongPolling_NotifiesListenersAndItsJobsRun()
     {
