@@ -98,8 +98,8 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 
         await host.Client.SendManyAsync("tenant/due", Items());
 
-        // The generic path commits each chunk before reading on; the fast path reads and writes up to two chunks more
-        // while earlier ones commit. Either way memory is bounded by the chunk size, whatever the run's size.
+        // The generic path commits each chunk before reading on; the fast path reads the next chunk while the one before
+        // commits, so it reads up to two chunks past what committed. Either way memory is bounded by the chunk size.
         ahead.Should().HaveCount(13).And.OnlyContain(a => a >= 0 && a <= (fastPath ? 2 * chunkSize : 0));
         JobCensus.ChildJobs(host.Storage).Should().HaveCount(1_250);
         (host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);

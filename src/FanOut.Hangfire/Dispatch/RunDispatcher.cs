@@ -9,8 +9,8 @@ namespace FanOut.Hangfire.Dispatch;
 /// <summary>
 /// Streams items into child jobs one chunk at a time, and each chunk commits with the checkpoint that says how far the
 /// run got, so a retried dispatch resumes exactly where the last commit left it. A writer may still be committing a
-/// chunk while the next ones are read and written (the PostgreSQL fast path does): chunks commit in order, none after one
-/// that failed, and the caller hears of a checkpoint only once it committed. Memory holds at most three chunks.
+/// chunk while the next one is read and written (the PostgreSQL fast path does): chunks commit in order, none after one
+/// that failed, and the caller hears of a checkpoint only once it committed. Memory holds at most two chunks.
 /// Serves cron dispatches and client sends alike.
 /// </summary>
 internal sealed class RunDispatcher(
@@ -21,9 +21,10 @@ internal sealed class RunDispatcher(
     DispatchHooks hooks)
 {
     // Chunks that may still be committing while the next one is written (a writer that commits before it returns, as the
-    // generic one does, never has any). Each has its own database transaction, so two keep a two-core database busy while
-    // Hangfire's state machine decides the next chunk's jobs; memory holds at most three chunks.
-    private const int MaxCommitting = 2;
+    // generic one does, never has any): the database commits one while Hangfire's state machine decides the next one's
+    // jobs. Measured on two cores: one gives 35,000-37,000 jobs/s; two gave 29,000-41,000, with runs that vary more and
+    // a tenth more peak memory.
+    private const int MaxCommitting = 1;
 
     public async Task<DispatchCheckpoint> DispatchAsync(
         string runId,
