@@ -3,13 +3,16 @@ namespace FanOut.Hangfire;
 /// <summary>Describes one handler call: which run, handler and item it is for, and which attempt.</summary>
 public sealed class FanOutContext
 {
-    internal FanOutContext(string runId, string eventName, string handlerId, string itemKey, int attempt, string jobId)
+    // Hangfire keeps the retry count in storage: reading it is a query, made only for a handler that asks.
+    private readonly Lazy<int> _attempt;
+
+    internal FanOutContext(string runId, string eventName, string handlerId, string itemKey, Func<int> attempt, string jobId)
     {
         RunId = runId;
         EventName = eventName;
         HandlerId = handlerId;
         ItemKey = itemKey;
-        Attempt = attempt;
+        _attempt = new Lazy<int>(attempt, LazyThreadSafetyMode.ExecutionAndPublication);
         JobId = jobId;
         IdempotencyKey = $"{runId}/{handlerId}/{itemKey}";
     }
@@ -29,8 +32,8 @@ public sealed class FanOutContext
     /// </summary>
     public string ItemKey { get; }
 
-    /// <summary>Gets the attempt number, starting at 1; each Hangfire retry adds one.</summary>
-    public int Attempt { get; }
+    /// <summary>Gets the attempt number, starting at 1; each Hangfire retry adds one. It is read from storage the first time it is asked for.</summary>
+    public int Attempt => _attempt.Value;
 
     /// <summary>Gets the id of the Hangfire background job running this call.</summary>
     public string JobId { get; }

@@ -53,8 +53,13 @@ public sealed partial class FanOutItemJob
             $"No handler with the id '{handlerId}' is declared in this application, so item '{itemKey}' of run {runId} cannot run here. " +
             "Declare it with AddHandler on every server, or delete the job.");
 
-        var attempt = (context?.GetJobParameter<int>("RetryCount") ?? 0) + 1;
-        var fanOutContext = new FanOutContext(runId, handler.EventName, handlerId, itemKey, attempt, context?.BackgroundJob.Id ?? string.Empty);
+        var fanOutContext = new FanOutContext(
+            runId,
+            handler.EventName,
+            handlerId,
+            itemKey,
+            () => (context?.GetJobParameter<int>("RetryCount") ?? 0) + 1,
+            context?.BackgroundJob.Id ?? string.Empty);
 
         using var scope = _logger.BeginScope(new Dictionary<string, object>
         {
@@ -63,7 +68,10 @@ public sealed partial class FanOutItemJob
             ["FanOutRunId"] = runId,
             ["FanOutItemKey"] = itemKey,
         });
-        LogHandling(handlerId, itemKey, attempt);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            LogHandling(handlerId, itemKey, fanOutContext.Attempt);
+        }
 
         // Reading the dispatch's trace context is a query per job; only a trace listener makes it worth one.
         var dispatchTrace = default(ActivityContext);
@@ -77,7 +85,7 @@ public sealed partial class FanOutItemJob
         activity?.SetTag("fanout.handler", handlerId);
         activity?.SetTag("fanout.run_id", runId);
         activity?.SetTag("fanout.item_key", itemKey);
-        activity?.SetTag("fanout.attempt", attempt);
+        activity?.SetTag("fanout.attempt", fanOutContext.Attempt);
         try
         {
             await handler.Invoker.InvokeAsync(_services, itemJson, fanOutContext, cancellationToken).ConfigureAwait(false);
