@@ -126,13 +126,7 @@ internal sealed class RunDispatcher(
 
     private static async Task AwaitCommitAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)
     {
-        if (chunk.Reported)
-        {
-            return;
-        }
-
         await chunk.Commit.ConfigureAwait(false);
-        chunk.Reported = true;
         FanOutTelemetry.ItemsDispatched.Add(chunk.Items, FanOutTelemetry.Tag("fanout.event", @event.Name));
         committed?.Invoke(chunk.Checkpoint);
     }
@@ -158,9 +152,7 @@ internal sealed class RunDispatcher(
 
         public long Items => Checkpoint.Items - before.Items;
 
-        /// <summary>True once its commit was awaited and reported to the caller.</summary>
-        public bool Reported { get; set; }
-
-        public static PendingChunk None(DispatchCheckpoint at) => new(Task.CompletedTask, at, at) { Reported = true };
+        /// <summary>Where a dispatch starts: nothing to commit, the checkpoint it resumes from.</summary>
+        public static PendingChunk None(DispatchCheckpoint at) => new(Task.CompletedTask, at, at);
     }
 }
