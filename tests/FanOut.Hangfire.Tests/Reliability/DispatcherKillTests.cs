@@ -40,8 +40,9 @@ public sealed class DispatcherKillTests(PostgresServer postgres, ITestOutputHelp
             ("Host:Handlers", handlers),
             ("Host:InvisibilityTimeout", InvisibilityTimeout),
             ("Host:Sources:items:Items", Items),
-            // The fast path writes a chunk in a blink; a pause in the source gives the kills room within each chunk.
-            ("Host:Sources:items:ChunkDelay", TimeSpan.FromMilliseconds(dispatchPath == DispatchPaths.Generic ? 0 : 150)),
+            // The fast path writes a chunk in a blink, and decides the next while one commits; a pause in the source gives
+            // the kills room within each chunk, and the test's polling room to see each checkpoint on a busy machine.
+            ("Host:Sources:items:ChunkDelay", TimeSpan.FromMilliseconds(dispatchPath == DispatchPaths.Generic ? 0 : 300)),
             ("FanOut:ChunkSize", ChunkSize));
         var hostLines = new List<string>();
         var landed = new List<string>();
