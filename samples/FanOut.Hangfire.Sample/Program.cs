@@ -41,6 +41,7 @@ builder.Services.AddHangfireServer(o =>
 // The fan-out: twice a week, load the accounts to notify, then post each notification as its own job.
 // The "FanOut" section of appsettings.json overrides what is set here.
 builder.Services.AddFanOut(builder.Configuration.GetSection("FanOut"))
+    .AddDashboard()
     .AddCron<NotificationsToRun>("slack-notification-cron", "0 9,12 * * MON,FRI",
                                  sends: "app/notification.dispatched")
     .AddHandler<PostSlackNotification>("send-slack-notification",

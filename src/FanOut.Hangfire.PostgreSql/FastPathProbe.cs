@@ -11,6 +11,12 @@ internal sealed record FastPathDecision(PostgreSqlTarget? Target, string Descrip
 {
     /// <summary>A risk in the storage's configuration worth a warning, whichever path is taken (see <see cref="LongPollingAdvice"/>).</summary>
     public string? Advice { get; init; }
+
+    /// <summary>Why the fast path declined a PostgreSQL storage it could not support, worth a warning; null when it did not.</summary>
+    public string? Declined { get; init; }
+
+    /// <summary>What to warn about: the decline, then the advice.</summary>
+    public IEnumerable<string> Warnings => new[] { Declined, Advice }.OfType<string>();
 }
 
 /// <summary>
@@ -35,18 +41,18 @@ internal static class FastPathProbe
         var package = typeof(PostgreSqlStorage).Assembly.GetName().Version ?? new Version();
         if (package.Major != SupportedPackage.Major || package.Minor != SupportedPackage.Minor)
         {
-            return Generic($"Hangfire.PostgreSql {package} is not a version it supports ({SupportedPackage}.x)");
+            return Unsupported($"Hangfire.PostgreSql {package} is not a version it supports ({SupportedPackage}.x)");
         }
 
         var providers = pg.QueueProviders.ToList();
         if (providers is not [PostgreSqlJobQueueProvider provider] || provider.GetType() != typeof(PostgreSqlJobQueueProvider))
         {
-            return Generic("the storage has a queue provider other than Hangfire.PostgreSql's own");
+            return Unsupported("the storage has a queue provider other than Hangfire.PostgreSql's own");
         }
 
         if (StorageInternals.Current is not { } internals)
         {
-            return Generic($"Hangfire.PostgreSql {package} does not have the internals it relies on");
+            return Unsupported($"Hangfire.PostgreSql {package} does not have the internals it relies on");
         }
 
         var options = provider.Options;
@@ -57,12 +63,12 @@ internal static class FastPathProbe
             var schema = ReadSchema(connection, options.SchemaName);
             if (schema is null)
             {
-                return Generic($"the database has no Hangfire schema \"{options.SchemaName}\"") with { Advice = advice };
+                return Unsupported($"the database has no Hangfire schema \"{options.SchemaName}\"") with { Advice = advice };
             }
 
             if (schema.Value.Version != SupportedSchemaVersion)
             {
-                return Generic(string.Create(
+                return Unsupported(string.Create(
                     CultureInfo.InvariantCulture,
                     $"the Hangfire schema \"{options.SchemaName}\" is at version {schema.Value.Version}, and it supports {SupportedSchemaVersion}")) with { Advice = advice };
             }
@@ -110,4 +116,11 @@ internal static class FastPathProbe
     }
 
     private static FastPathDecision Generic(string reason) => new(null, "the generic Hangfire path, because " + reason);
+
+    // A PostgreSQL storage the fast path was asked for and cannot serve: dispatch still works, but many times slower.
+    private static FastPathDecision Unsupported(string reason) => Generic(reason) with
+    {
+        Declined = $"FanOut's PostgreSQL fast path (UsePostgreSqlDispatch) is off: {reason}. Dispatch takes the generic Hangfire path, " +
+            $"about 30 times slower. This version supports Hangfire.PostgreSql {SupportedPackage}.x with its own queue provider and schema version {SupportedSchemaVersion}.",
+    };
 }

@@ -1,8 +1,7 @@
 using System.Transactions;
 using FanOut.Hangfire.Dispatch;
 using FanOut.Hangfire.PostgreSql.Bulk;
-using FanOut.Hangfire.Registration;
-using FanOut.Hangfire.Storage;
+using Hangfire;
 using Hangfire.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -10,20 +9,18 @@ namespace FanOut.Hangfire.PostgreSql;
 
 /// <summary>
 /// The chunk writer <c>UsePostgreSqlDispatch</c> installs. On a storage the fast path supports (see
-/// <see cref="FastPathProbe"/>) it runs the generic path on a <see cref="BulkConnection"/>, so Hangfire's client
-/// filters and state machine decide every row as they always do, and the chunk reaches PostgreSQL in a few set-based
-/// statements in one transaction with its checkpoint. It returns once the chunk's rows are on their way, and the chunk
-/// commits in the background after the previous one, so the next chunk is written while this one finishes: at most two
-/// chunks are in memory. Otherwise, and for a chunk whose filters make a write the fast path does not, it is the generic
-/// path. Which one is used is logged once.
+/// <see cref="FastPathProbe"/>) it runs the chunk's <see cref="FanOutChunk.WriteJobs"/> on a <see cref="BulkConnection"/>,
+/// so Hangfire's client filters and state machine decide every row as they always do, and the chunk reaches PostgreSQL
+/// in a few set-based statements in one transaction with its checkpoint. It returns once the chunk's rows are on their
+/// way, and the chunk commits in the background after the previous one, so the next chunk is written while this one
+/// finishes: at most two chunks are in memory. Otherwise, and for a chunk whose filters make a write the fast path does
+/// not, it takes the generic path. Which one is used is logged once; a storage it cannot support is warned about.
 /// </summary>
-internal sealed partial class PostgreSqlChunkWriter(
-    HangfireServices hangfire,
-    HangfireChunkWriter generic,
-    ILogger<PostgreSqlChunkWriter> logger) : IChunkWriter
+internal sealed partial class PostgreSqlChunkWriter(JobStorage storage, ILogger<PostgreSqlChunkWriter> logger) : IFanOutChunkWriter
 {
     private readonly Lock _gate = new();
     private FastPathDecision? _decision;
+    private bool _warned;
 
     /// <summary>The path the writer took (or is about to take) for the application's storage, probing it on first use.</summary>
     public FastPathDecision Decision
@@ -34,12 +31,8 @@ internal sealed partial class PostgreSqlChunkWriter(
             {
                 if (_decision is null)
                 {
-                    _decision = FastPathProbe.Probe(hangfire.Storage);
+                    _decision = FastPathProbe.Probe(storage);
                     LogDispatchPath(_decision.Description);
-                    if (_decision.Advice is { } advice)
-                    {
-                        LogAdvice(advice);
-                    }
                 }
 
                 return _decision;
@@ -47,25 +40,21 @@ internal sealed partial class PostgreSqlChunkWriter(
         }
     }
 
-    public Task Write(
-        IStorageConnection connection,
-        string runId,
-        RegisteredEvent @event,
-        IReadOnlyList<DispatchItem> chunk,
-        IReadOnlyDictionary<string, object?> parameters,
-        Action<IWriteOnlyTransaction> inSameTransaction,
-        Task previousCommit)
+    public Task WriteAsync(FanOutChunk chunk)
     {
+        var decision = Decision;
+        ReportWarningsOnce(chunk, decision);
+
         // Under an ambient transaction Hangfire decides whether its writes join it; leave that to Hangfire.
-        if (Decision.Target is not { } target || connection is not JobStorageConnection storageConnection || Transaction.Current is not null)
+        if (decision.Target is not { } target || chunk.Connection is not JobStorageConnection storageConnection || Transaction.Current is not null)
         {
-            return generic.Write(connection, runId, @event, chunk, parameters, inSameTransaction, previousCommit);
+            return WriteGeneric(chunk);
         }
 
-        var bulk = new BulkConnection(storageConnection, target, chunk.Count * @event.Handlers.Count, previousCommit);
+        var bulk = new BulkConnection(storageConnection, target, chunk.JobCount, chunk.PreviousCommit);
         try
         {
-            generic.WriteNow(bulk, runId, @event, chunk, parameters, transaction => ((BulkTransaction)transaction).BeforeCommit(inSameTransaction));
+            chunk.WriteJobs(bulk, transaction => ((BulkTransaction)transaction).BeforeCommit(chunk.WriteCheckpoint));
             var committing = bulk.Committing ?? throw new InvalidOperationException("The chunk's write transaction was not committed.");
             var committed = ReleaseWhenCommittedAsync(bulk, committing);
             bulk = null;
@@ -76,11 +65,37 @@ internal sealed partial class PostgreSqlChunkWriter(
             bulk?.Dispose();
             bulk = null;
             FallBack(ex.Operation);
-            return generic.Write(connection, runId, @event, chunk, parameters, inSameTransaction, previousCommit);
+            return WriteGeneric(chunk);
         }
         finally
         {
             bulk?.Dispose();
+        }
+    }
+
+    // Hangfire's own API, as the core's default writer uses it: after the previous chunk, in one transaction.
+    private static Task WriteGeneric(FanOutChunk chunk)
+    {
+        chunk.PreviousCommit.GetAwaiter().GetResult();
+        chunk.WriteJobs(chunk.Connection, chunk.WriteCheckpoint);
+        return Task.CompletedTask;
+    }
+
+    private void ReportWarningsOnce(FanOutChunk chunk, FastPathDecision decision)
+    {
+        lock (_gate)
+        {
+            if (_warned)
+            {
+                return;
+            }
+
+            _warned = true;
+        }
+
+        foreach (var warning in decision.Warnings)
+        {
+            chunk.ReportWarning(warning);
         }
     }
 
@@ -120,9 +135,6 @@ internal sealed partial class PostgreSqlChunkWriter(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "FanOut dispatch writes child jobs through {DispatchPath}")]
     private partial void LogDispatchPath(string dispatchPath);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Advice}")]
-    private partial void LogAdvice(string advice);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "FanOut dispatch leaves the PostgreSQL fast path for the generic Hangfire path: a job filter made a write it does not make ({Operation})")]
     private partial void LogFallBack(string operation);

@@ -1,8 +1,5 @@
 using FanOut.Hangfire;
-using FanOut.Hangfire.Dispatch;
 using FanOut.Hangfire.PostgreSql;
-using FanOut.Hangfire.Storage;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -14,16 +11,14 @@ public static class PostgreSqlFanOutBuilderExtensions
     /// statements per job, in one database transaction with the run's checkpoint. The jobs are the rows Hangfire writes
     /// itself, through the same client filters and state machine, processed by unmodified Hangfire workers. Used when the
     /// Hangfire storage is Hangfire.PostgreSql 1.21 with its default queue provider on a schema at version 23; with any
-    /// other storage, version or option the generic path is used. The choice is logged once, at the first dispatch.
+    /// other storage the generic path is used. The choice is logged once, at the first dispatch; a Hangfire.PostgreSql
+    /// storage it cannot support is logged as a warning and shown on the dashboard's Fan-out page.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddFanOut</c>.</param>
     /// <returns>The builder, to chain further declarations.</returns>
     public static IFanOutBuilder UsePostgreSqlDispatch(this IFanOutBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-
-        builder.Services.TryAddSingleton<HangfireChunkWriter>();
-        builder.Services.Replace(ServiceDescriptor.Singleton<IChunkWriter, PostgreSqlChunkWriter>());
-        return builder;
+        return builder.UseChunkWriter<PostgreSqlChunkWriter>();
     }
 }

@@ -50,4 +50,11 @@ public sealed class FanOutOptions
     /// </summary>
     /// <value>The default value is 1 second. It must be between 100 milliseconds and 1 minute.</value>
     public TimeSpan CompletionCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets the Hangfire queue completion handlers' jobs run on (lowercase letters, digits, '_' and '-'). A
+    /// Hangfire server must listen to it, or completions wait.
+    /// </summary>
+    /// <value>The default value is <c>default</c>.</value>
+    public string CompletionQueue { get; set; } = "default";
 }

@@ -9,7 +9,10 @@ public enum FanOutRunStatus
     /// <summary>Every item is dispatched; some jobs are not in a final state yet.</summary>
     Running = 1,
 
-    /// <summary>Every job of the run is in a final state: succeeded, failed with no retries left, or deleted.</summary>
+    /// <summary>
+    /// Every job of the run is in a final state, and none failed: each succeeded or was deleted. A run whose jobs
+    /// include failures completes as <see cref="CompletedWithFailures"/> instead.
+    /// </summary>
     Completed = 2,
 
     /// <summary>A cron firing found the previous dispatch of its fan-out still running and dispatched nothing.</summary>
@@ -17,4 +20,10 @@ public enum FanOutRunStatus
 
     /// <summary>A streamed send stopped part-way; the items sent before stay sent and the run completes with them.</summary>
     Interrupted = 4,
+
+    /// <summary>Triggered: the run's dispatch job is enqueued and has not started dispatching yet.</summary>
+    Pending = 5,
+
+    /// <summary>Every job of the run is in a final state, and some failed with no retries left (see <see cref="FanOutRun.Failed"/>).</summary>
+    CompletedWithFailures = 6,
 }

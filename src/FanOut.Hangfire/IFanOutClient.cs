@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FanOut.Hangfire;
 
 /// <summary>
@@ -41,14 +43,24 @@ public interface IFanOutClient
     /// An item was bad, or the stream failed, after some chunks had been sent. The exception tells the run id and how
     /// many items were sent; those stay sent.
     /// </exception>
+    /// <remarks>
+    /// A collection that is both an <see cref="IAsyncEnumerable{T}"/> and an <see cref="IEnumerable{T}"/>, such as
+    /// Entity Framework Core's <c>DbSet&lt;T&gt;</c> or a query on it, takes this overload: it is streamed.
+    /// </remarks>
+    [OverloadResolutionPriority(1)]
     Task<string> SendManyAsync<TItem>(string eventName, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Triggers a cron fan-out now, outside its schedule. The dispatch runs as a Hangfire job, like a cron firing.
     /// </summary>
     /// <param name="fanOutId">The id of a declared, enabled cron fan-out.</param>
-    /// <param name="cancellationToken">Cancels the trigger.</param>
-    /// <returns>The id of the run the dispatch will create.</returns>
+    /// <param name="cancellationToken">
+    /// Checked before the trigger is stored; Hangfire's storage API is synchronous, so the store itself is not cancelled.
+    /// </param>
+    /// <returns>
+    /// The id of the run. The run is recorded at once, as <see cref="FanOutRunStatus.Pending"/> until its dispatch
+    /// starts, so <see cref="IFanOutRuns.GetAsync"/> finds it straight away.
+    /// </returns>
     /// <exception cref="ArgumentException">No enabled cron fan-out has this id.</exception>
     Task<string> TriggerAsync(string fanOutId, CancellationToken cancellationToken = default);
 }

@@ -1,25 +1,30 @@
 namespace FanOut.Hangfire;
 
 /// <summary>Reads runs and their progress from Hangfire's storage, and retries a run's failed jobs.</summary>
+/// <remarks>
+/// Hangfire's storage API is synchronous: each method makes its storage calls before its task completes. The
+/// cancellation token is checked before each call, so a cancelled read stops between two calls and throws
+/// <see cref="OperationCanceledException"/>; a call under way is not interrupted.
+/// </remarks>
 public interface IFanOutRuns
 {
     /// <summary>Lists the most recent runs of a cron fan-out or an event, newest first (up to the last 100 are kept).</summary>
     /// <param name="name">A cron fan-out id, or an event name for its sends.</param>
     /// <param name="count">How many runs to return, at most.</param>
-    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <param name="cancellationToken">Stops the read between two storage calls.</param>
     /// <returns>The runs, newest first; empty when there are none.</returns>
     Task<IReadOnlyList<FanOutRun>> ListAsync(string name, int count = 20, CancellationToken cancellationToken = default);
 
     /// <summary>Gets one run with its counts.</summary>
     /// <param name="runId">The run's id.</param>
-    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <param name="cancellationToken">Stops the read between two storage calls.</param>
     /// <returns>The run, or null when no run has this id (or its record expired).</returns>
     Task<FanOutRun?> GetAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>Gets the jobs of a run that failed with no retries left, with their error messages.</summary>
     /// <param name="runId">The run's id.</param>
     /// <param name="count">How many to return, at most.</param>
-    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <param name="cancellationToken">Stops the read between two storage calls.</param>
     /// <returns>The failed items, oldest failure first.</returns>
     Task<IReadOnlyList<FanOutFailedItem>> GetFailedItemsAsync(string runId, int count = 100, CancellationToken cancellationToken = default);
 

@@ -105,7 +105,7 @@ internal static class DispatchBenchmark
             }
 
             var elapsed = clock.Elapsed;
-            if (path == Path.FastPath && host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision: { Target: null } decision })
+            if (path == Path.FastPath && host.Services.GetRequiredService<IFanOutChunkWriter>() is PostgreSqlChunkWriter { Decision: { Target: null } decision })
             {
                 throw new InvalidOperationException($"The fast path was not taken: the dispatch used {decision.Description}.");
             }

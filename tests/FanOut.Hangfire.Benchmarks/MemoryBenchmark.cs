@@ -57,7 +57,7 @@ internal static class MemoryBenchmark
             var clock = Stopwatch.StartNew();
             await host.Services.GetRequiredService<IFanOutClient>().SendManyAsync(BenchHost.EventName, Items.Stream(items));
             var rate = items / clock.Elapsed.TotalSeconds;
-            if (host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision: { Target: null } decision })
+            if (host.Services.GetRequiredService<IFanOutChunkWriter>() is PostgreSqlChunkWriter { Decision: { Target: null } decision })
             {
                 throw new InvalidOperationException($"The fast path was not taken: the dispatch used {decision.Description}.");
             }

@@ -1,3 +1,4 @@
+using FanOut.Hangfire.Jobs;
 using Hangfire.Common;
 using Hangfire.Server;
 

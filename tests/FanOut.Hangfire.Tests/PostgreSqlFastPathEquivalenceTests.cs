@@ -63,7 +63,7 @@ public sealed class PostgreSqlFastPathEquivalenceTests(PostgresServer postgres)
             (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
         }
 
-        fast.Services.GetRequiredService<IChunkWriter>().Should().BeOfType<PostgreSqlChunkWriter>()
+        fast.Services.GetRequiredService<IFanOutChunkWriter>().Should().BeOfType<PostgreSqlChunkWriter>()
             .Which.Decision.Target.Should().NotBeNull("the fast path was taken");
 
         var genericJobs = PostgreSqlFastPathRows.JobIds(generic.Storage, genericRun);
@@ -93,7 +93,7 @@ public sealed class PostgreSqlFastPathEquivalenceTests(PostgresServer postgres)
     /// <summary>Stores the item key of each child job as a parameter of its own.</summary>
     private sealed class TenantParameterFilter : IClientFilter
     {
-        public void OnCreating(CreatingContext context) => context.SetJobParameter("Tenant", context.Job.Args[2]);
+        public void OnCreating(CreatingContext context) => context.SetJobParameter("Tenant", ItemJobCodec.Instance.TryRead(context.Job, out var args) ? args.ItemKey : null);
 
         public void OnCreated(CreatedContext context)
         {

@@ -79,7 +79,8 @@ internal static class PostgreSqlFastPathRows
             data.CreatedAt.Should().NotBe(default, "job {0} has a creation time", jobId);
             state.Data.Should().ContainKey("EnqueuedAt");
             queued.Value.EnqueuedAt.Should().NotBeNull();
-            stored[$"{data.Job.Args[0]} {data.Job.Args[2]}"] = job;
+            var args = ItemJobCodec.Instance.TryRead(data.Job, out var read) ? read : throw new InvalidOperationException($"Job {job} is not a child job.");
+            stored[$"{args.HandlerId} {args.ItemKey}"] = job;
         }
 
         return stored;

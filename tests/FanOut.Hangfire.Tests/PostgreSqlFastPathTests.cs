@@ -102,7 +102,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         // commits, so it reads up to two chunks past what committed. Either way memory is bounded by the chunk size.
         ahead.Should().HaveCount(13).And.OnlyContain(a => a >= 0 && a <= (fastPath ? 2 * chunkSize : 0));
         JobCensus.ChildJobs(host.Storage).Should().HaveCount(1_250);
-        (host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);
+        (host.Services.GetRequiredService<IFanOutChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);
     }
 
     [Theory]
@@ -135,7 +135,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         (await host.Services.GetRequiredService<IFanOutRuns>().GetAsync(failure.RunId))!.DispatchedItems.Should().Be(2 * chunkSize);
         (await ScalarAsync(database, "SELECT count(*) FROM hangfire.job WHERE statename IS NULL"))
             .Should().Be(fastPath ? 0 : chunkSize, "the generic path leaves the failed chunk's uninitialized jobs to expire; the fast path rolls them back");
-        (host.Services.GetRequiredService<IChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);
+        (host.Services.GetRequiredService<IFanOutChunkWriter>() is PostgreSqlChunkWriter { Decision.Target: not null }).Should().Be(fastPath);
     }
 
     [Fact]
@@ -316,7 +316,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 
         services.AddFanOut().UsePostgreSqlDispatch().UsePostgreSqlDispatch();
 
-        services.Where(d => d.ServiceType == typeof(IChunkWriter)).Should().ContainSingle()
+        services.Where(d => d.ServiceType == typeof(IFanOutChunkWriter)).Should().ContainSingle()
             .Which.ImplementationType.Should().Be<PostgreSqlChunkWriter>();
     }
 
@@ -340,7 +340,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         server: false);
 
     private static PostgreSqlChunkWriter WriterOf(TestHost host) =>
-        (PostgreSqlChunkWriter)host.Services.GetRequiredService<IChunkWriter>();
+        (PostgreSqlChunkWriter)host.Services.GetRequiredService<IFanOutChunkWriter>();
 
     private static async Task<string> TextAsync(string connectionString, string sql)
     {

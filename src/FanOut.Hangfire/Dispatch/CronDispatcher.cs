@@ -1,3 +1,4 @@
+using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
@@ -20,12 +21,11 @@ internal sealed partial class CronDispatcher(
     RunDispatcher dispatcher,
     IServiceScopeFactory scopes,
     TimeProvider time,
-    ILogger<CronDispatcher> logger)
+    ILogger<CronDispatcher> logger) : IDispatchJobExecutor
 {
-    internal const string RunIdParameter = "FanOut.RunId";
-
-    public async Task<string> DispatchAsync(string fanOutId, string? triggeredRunId, PerformContext? context, CancellationToken cancellationToken)
+    public async Task<string> DispatchAsync(DispatchJobArgs args, PerformContext? context, CancellationToken cancellationToken)
     {
+        var (fanOutId, triggeredRunId) = (args.FanOutId, args.RunId);
         var cron = registry.FindCron(fanOutId);
         if (cron is null || !cron.Options.Enabled)
         {
@@ -92,12 +92,13 @@ internal sealed partial class CronDispatcher(
         CancellationToken cancellationToken)
     {
         var @event = registry.FindEvent(cron.EventName)!;
-        if (record is null)
+        if (record is null || record.Status == RunRecord.Pending)
         {
             using var connection = hangfire.Storage.GetConnection();
             using var transaction = connection.CreateWriteTransaction();
-            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id));
+            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id), record);
             transaction.Commit();
+            record = null;
         }
 
         var resumeFrom = record?.Checkpoint ?? DispatchCheckpoint.Start;
@@ -190,14 +191,14 @@ internal sealed partial class CronDispatcher(
             return (triggeredRunId, false);
         }
 
-        var stored = context?.GetJobParameter<string>(RunIdParameter);
+        var stored = context?.GetJobParameter<string>(JobParameters.RunId);
         if (!string.IsNullOrEmpty(stored))
         {
             return (stored, false);
         }
 
         var runId = RunIds.New();
-        context?.SetJobParameter(RunIdParameter, runId);
+        context?.SetJobParameter(JobParameters.RunId, runId);
         return (runId, true);
     }
 

@@ -15,8 +15,8 @@ namespace FanOut.Hangfire.Dispatch;
 /// </summary>
 internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry registry, TimeProvider time)
 {
-    private const string OwnerField = "Owner";
-    private const string ExpiresField = "ExpiresAt";
+    internal const string OwnerField = "Owner";
+    internal const string ExpiresField = "ExpiresAt";
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
@@ -168,9 +168,9 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
         return expires > time.GetUtcNow() ? owner : null;
     }
 
-    private static string KeyOf(string fanOutId) => "fanout:lease:" + fanOutId;
+    private static string KeyOf(string fanOutId) => StorageKeys.Lease(fanOutId);
 
-    private static string LockOf(string fanOutId) => "fanout:lease-lock:" + fanOutId;
+    private static string LockOf(string fanOutId) => StorageKeys.LeaseLock(fanOutId);
 
     private sealed class Guard(DispatchLease lease, string fanOutId, string owner) : ICommitGuard
     {

@@ -1,4 +1,5 @@
-using FanOut.Hangfire.Execution;
+using FanOut.Hangfire.Items;
+using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
@@ -15,9 +16,10 @@ namespace FanOut.Hangfire.Dispatch;
 /// </summary>
 internal sealed class RunDispatcher(
     HangfireServices hangfire,
-    IChunkWriter writer,
+    IFanOutChunkWriter writer,
     RunStore runs,
     FanOutRegistry registry,
+    FanOutWarnings warnings,
     DispatchHooks hooks)
 {
     // Chunks that may still be committing while the next one is written (a writer that commits before it returns, as the
@@ -29,14 +31,14 @@ internal sealed class RunDispatcher(
     public async Task<DispatchCheckpoint> DispatchAsync(
         string runId,
         RegisteredEvent @event,
-        IAsyncEnumerable<DispatchItem> items,
+        IAsyncEnumerable<EncodedItem> items,
         DispatchCheckpoint resumeFrom,
         ICommitGuard? guard,
         Action<DispatchCheckpoint>? committed,
         CancellationToken cancellationToken)
     {
         var chunkSize = registry.Options.ChunkSize;
-        var chunk = new List<DispatchItem>(chunkSize);
+        var chunk = new List<EncodedItem>(chunkSize);
 
         // Chunks written and maybe still committing, oldest first; the writer commits them in order.
         var inFlight = new Queue<PendingChunk>();
@@ -103,7 +105,7 @@ internal sealed class RunDispatcher(
     private PendingChunk Write(
         string runId,
         RegisteredEvent @event,
-        List<DispatchItem> chunk,
+        List<EncodedItem> chunk,
         PendingChunk previous,
         ICommitGuard? guard)
     {
@@ -114,13 +116,21 @@ internal sealed class RunDispatcher(
 
         guard?.EnsureHeld();
         using var connection = hangfire.Storage.GetConnection();
-        var commit = writer.Write(connection, runId, @event, chunk, ItemJobParameters.ForChunk(), transaction =>
-        {
-            runs.WriteCheckpoint(transaction, runId, next);
-            guard?.Write(transaction);
-            hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
-        },
-        previous.Commit);
+        var commit = writer.WriteAsync(new FanOutChunk(
+            hangfire,
+            connection,
+            runId,
+            @event,
+            [.. chunk], // the list is refilled with the next chunk while this one may still be committing
+            JobParameters.ForChunk(),
+            transaction =>
+            {
+                runs.WriteCheckpoint(transaction, runId, next);
+                guard?.Write(transaction);
+                hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
+            },
+            previous.Commit,
+            message => warnings.Raise("chunk-writer:" + message, message)));
         return new PendingChunk(commit, previous.Checkpoint, next);
     }
 

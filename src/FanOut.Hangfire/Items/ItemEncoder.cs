@@ -1,13 +1,12 @@
 using System.Text;
 using System.Text.Json;
-using FanOut.Hangfire.Dispatch;
 
 namespace FanOut.Hangfire.Items;
 
 /// <summary>Turns items into what a child job stores, rejecting null, oversized and unreadable items with a clear message.</summary>
 internal sealed class ItemEncoder(string eventName, Type eventItemType, int maxItemBytes)
 {
-    public DispatchItem Encode<TItem>(TItem item, long position, string paramName = "items")
+    public EncodedItem Encode<TItem>(TItem item, long position, string paramName = "items")
     {
         if (item is null)
         {
@@ -37,7 +36,7 @@ internal sealed class ItemEncoder(string eventName, Type eventItemType, int maxI
             EnsureReadableAs(json, position, paramName);
         }
 
-        return new DispatchItem(ItemJson.KeyOf(json), json);
+        return new EncodedItem(ItemJson.KeyOf(json), json);
     }
 
     private void EnsureReadableAs(string json, long position, string paramName)

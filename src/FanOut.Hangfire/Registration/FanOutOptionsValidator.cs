@@ -37,6 +37,11 @@ internal sealed class FanOutOptionsValidator :
             result.AddError($"FanOutOptions.CompletionCheckInterval must be between 100 milliseconds and 1 minute, not {options.CompletionCheckInterval}.");
         }
 
+        if (Names.QueueProblem(options.CompletionQueue) is { } queueProblem)
+        {
+            result.AddError($"FanOutOptions.CompletionQueue: the queue '{options.CompletionQueue}' {queueProblem}.");
+        }
+
         AddRetryErrors(result, "FanOutOptions", "Dispatch", options.DispatchRetryAttempts, options.DispatchRetryDelays);
         return result.Build();
     }

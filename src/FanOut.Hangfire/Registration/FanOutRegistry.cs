@@ -1,5 +1,3 @@
-using FanOut.Hangfire.Dispatch;
-using FanOut.Hangfire.Execution;
 using FanOut.Hangfire.Items;
 using Microsoft.Extensions.Options;
 
@@ -131,6 +129,13 @@ internal sealed class FanOutRegistry
     {
         var options = Resolve(() => monitor.Get(declaration.Id), problems);
         var what = $"Cron fan-out '{declaration.Id}'";
+        if (_events.Keys.FirstOrDefault(name => string.Equals(name, declaration.Id, StringComparison.OrdinalIgnoreCase)) is { } sameName)
+        {
+            // Runs are listed, read and completed by name: a cron id that is also an event name would mix the cron's runs
+            // with the event's sends, and one completion handler would serve both.
+            problems.Add($"{what} has the same name as event '{sameName}'; runs are listed by name, so a cron fan-out id must differ from every event name. Rename one of them.");
+        }
+
         if (!_events.TryGetValue(declaration.EventName, out var @event))
         {
             problems.Add($"{what} sends event '{declaration.EventName}', but no handler listens to it; add one with AddHandler<T>(id, on: \"{declaration.EventName}\").");

@@ -1,5 +1,5 @@
 using Cronos;
-using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.Storage;
 
 namespace FanOut.Hangfire.Registration;
 
@@ -15,5 +15,5 @@ internal sealed record RegisteredCron(
     ISourceReader Source)
 {
     /// <summary>The id of the recurring job the library owns for this fan-out.</summary>
-    public string RecurringJobId => RecurringJobIds.For(Id);
+    public string RecurringJobId => StorageKeys.RecurringJob(Id);
 }

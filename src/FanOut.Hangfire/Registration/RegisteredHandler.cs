@@ -1,4 +1,3 @@
-using FanOut.Hangfire.Execution;
 using Hangfire;
 
 namespace FanOut.Hangfire.Registration;

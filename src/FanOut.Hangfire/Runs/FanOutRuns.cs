@@ -1,20 +1,26 @@
+using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Storage;
 using Hangfire.States;
 using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Runs;
 
+/// <summary>
+/// Reads runs through Hangfire's storage API. That API is synchronous, so the reads complete before the returned task
+/// does; the token is checked before each storage call, so a cancelled read stops between calls and throws.
+/// </summary>
 internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFanOutRuns
 {
     public Task<IReadOnlyList<FanOutRun>> ListAsync(string name, int count = 20, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        cancellationToken.ThrowIfCancellationRequested();
         using var connection = hangfire.Storage.GetConnection();
         var found = new List<FanOutRun>();
         foreach (var runId in RunStore.RecentRunIds(connection, name, count))
         {
-            if (Read(connection, runId) is { } run)
+            if (Read(connection, runId, cancellationToken) is { } run)
             {
                 found.Add(run);
             }
@@ -26,21 +32,24 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
     public Task<FanOutRun?> GetAsync(string runId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        cancellationToken.ThrowIfCancellationRequested();
         using var connection = hangfire.Storage.GetConnection();
-        return Task.FromResult(Read(connection, runId));
+        return Task.FromResult(Read(connection, runId, cancellationToken));
     }
 
     public Task<IReadOnlyList<FanOutFailedItem>> GetFailedItemsAsync(string runId, int count = 100, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        cancellationToken.ThrowIfCancellationRequested();
         using var connection = hangfire.Storage.GetConnection();
-        return Task.FromResult(FailedItems(connection, runId, count));
+        return Task.FromResult(FailedItems(connection, runId, count, cancellationToken));
     }
 
     public Task<int> RetryFailedAsync(string runId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        cancellationToken.ThrowIfCancellationRequested();
         List<string> jobIds;
         using (var connection = hangfire.Storage.GetConnection())
         {
@@ -63,37 +72,32 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
         return Task.FromResult(requeued);
     }
 
-    internal FanOutRun? Read(IStorageConnection connection, string runId)
+    internal FanOutRun? Read(IStorageConnection connection, string runId, CancellationToken cancellationToken = default)
     {
         var record = runs.Find(connection, runId);
-        return record is null ? null : ToRun(connection, record);
+        return record is null ? null : ToRun(connection, record, cancellationToken);
     }
 
-    internal static FanOutRun ToRun(IStorageConnection connection, RunRecord record)
+    internal static FanOutRun ToRun(IStorageConnection connection, RunRecord record, CancellationToken cancellationToken = default)
     {
-        var handlers = record.HandlerIds
-            .Select(handlerId => new FanOutHandlerProgress(
+        var handlers = new List<FanOutHandlerProgress>(record.HandlerIds.Count);
+        foreach (var handlerId in record.HandlerIds)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            handlers.Add(new FanOutHandlerProgress(
                 handlerId,
                 record.DispatchedItems,
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Succeeded),
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Failed),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted)))
-            .ToList();
-        var allEnded = record.DispatchEnded && handlers.All(h => h.InFlight == 0);
-        var status = record.Status switch
-        {
-            RunRecord.Skipped => FanOutRunStatus.Skipped,
-            _ when allEnded && record.CompletedAt is not null => FanOutRunStatus.Completed,
-            RunRecord.Interrupted => FanOutRunStatus.Interrupted,
-            RunRecord.Dispatched => FanOutRunStatus.Running,
-            _ => FanOutRunStatus.Dispatching,
-        };
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted)));
+        }
+
         return new FanOutRun(
             record.RunId,
             record.Kind == RunRecord.SendKind ? FanOutRunKind.Send : FanOutRunKind.Cron,
             record.Name,
             record.EventName,
-            status,
+            StatusOf(record, handlers),
             record.DispatchStartedAt,
             record.DispatchFinishedAt,
             record.CompletedAt,
@@ -102,14 +106,14 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
             handlers);
     }
 
-    internal IReadOnlyList<FanOutFailedItem> FailedItems(IStorageConnection connection, string runId, int count)
+    internal IReadOnlyList<FanOutFailedItem> FailedItems(IStorageConnection connection, string runId, int count, CancellationToken cancellationToken = default)
     {
         var items = new List<FanOutFailedItem>();
         var record = runs.Find(connection, runId);
         foreach (var jobId in record is null ? [] : FailedJobIds(connection, record, count))
         {
-            var job = connection.GetJobData(jobId);
-            if (job?.Job is not { Args.Count: > 2 } stored)
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!ItemJobCodec.Instance.TryRead(connection.GetJobData(jobId)?.Job, out var job))
             {
                 continue;
             }
@@ -117,8 +121,8 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
             var state = connection.GetStateData(jobId);
             var data = new Dictionary<string, string>(state?.Data ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
             items.Add(new FanOutFailedItem(
-                (string)stored.Args[0],
-                (string)stored.Args[2],
+                job.HandlerId,
+                job.ItemKey,
                 jobId,
                 data.GetValueOrDefault("ExceptionType"),
                 data.GetValueOrDefault("ExceptionMessage"),
@@ -128,10 +132,26 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
         return items;
     }
 
+    private static FanOutRunStatus StatusOf(RunRecord record, IReadOnlyList<FanOutHandlerProgress> handlers)
+    {
+        var allEnded = record.DispatchEnded && handlers.All(h => h.InFlight == 0);
+        return record.Status switch
+        {
+            RunRecord.Skipped => FanOutRunStatus.Skipped,
+            _ when allEnded && record.CompletedAt is not null => handlers.Any(h => h.Failed > 0)
+                ? FanOutRunStatus.CompletedWithFailures
+                : FanOutRunStatus.Completed,
+            RunRecord.Interrupted => FanOutRunStatus.Interrupted,
+            RunRecord.Dispatched => FanOutRunStatus.Running,
+            RunRecord.Pending => FanOutRunStatus.Pending,
+            _ => FanOutRunStatus.Dispatching,
+        };
+    }
+
     // Job ids are numbers on most storages: shorter first, then by text, orders them as numbers and any others stably.
     private static List<string> FailedJobIds(IStorageConnection connection, RunRecord record, int count) =>
         record.HandlerIds
-            .SelectMany(handlerId => connection.GetAllItemsFromSet(RunKeys.Outcome(record.RunId, handlerId, RunOutcomesAttribute.Failed)) ?? [])
+            .SelectMany(handlerId => connection.GetAllItemsFromSet(StorageKeys.Outcome(record.RunId, handlerId, RunOutcomesAttribute.Failed)) ?? [])
             .OrderBy(id => id.Length)
             .ThenBy(id => id, StringComparer.Ordinal)
             .Take(count)

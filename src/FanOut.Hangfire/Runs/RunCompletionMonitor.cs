@@ -1,4 +1,4 @@
-using System.Reflection;
+using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Storage;
 using FanOut.Hangfire.Telemetry;
@@ -20,7 +20,6 @@ internal sealed partial class RunCompletionMonitor(
     TimeProvider time,
     ILogger<RunCompletionMonitor> logger) : BackgroundService
 {
-    private static readonly MethodInfo CompletionMethod = typeof(FanOutCompletionJob).GetMethod(nameof(FanOutCompletionJob.RunAsync))!;
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -51,7 +50,7 @@ internal sealed partial class RunCompletionMonitor(
     internal void CheckOpenRuns()
     {
         using var connection = hangfire.Storage.GetConnection();
-        foreach (var runId in connection.GetAllItemsFromSet(RunKeys.Open) ?? [])
+        foreach (var runId in connection.GetAllItemsFromSet(StorageKeys.OpenRuns) ?? [])
         {
             TryComplete(connection, runId);
         }
@@ -74,7 +73,7 @@ internal sealed partial class RunCompletionMonitor(
         IDisposable distributedLock;
         try
         {
-            distributedLock = connection.AcquireDistributedLock(RunKeys.Lock(runId), LockTimeout);
+            distributedLock = connection.AcquireDistributedLock(StorageKeys.RunLock(runId), LockTimeout);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -86,7 +85,7 @@ internal sealed partial class RunCompletionMonitor(
         {
             var current = runs.Find(connection, runId);
             if (current is null || current.Completions != record.Completions || CompletedRun(connection, current) is not { } run
-                || !(connection.GetAllItemsFromSet(RunKeys.Open)?.Contains(runId) ?? false))
+                || !(connection.GetAllItemsFromSet(StorageKeys.OpenRuns)?.Contains(runId) ?? false))
             {
                 return;
             }
@@ -98,7 +97,7 @@ internal sealed partial class RunCompletionMonitor(
         if (runs.Find(connection, runId) is { } after && CompletedRun(connection, after) is null)
         {
             using var transaction = connection.CreateWriteTransaction();
-            transaction.AddToSet(RunKeys.Open, runId);
+            transaction.AddToSet(StorageKeys.OpenRuns, runId);
             transaction.Commit();
         }
     }
@@ -107,18 +106,19 @@ internal sealed partial class RunCompletionMonitor(
     {
         var completion = record.Completions + 1;
         var handler = registry.FindCompletionHandler(record.Name);
+        var queue = registry.Options.CompletionQueue;
         var job = handler is null
             ? null
             : hangfire.CreateUninitialized(
                 connection,
-                hangfire.CreateJob(typeof(FanOutCompletionJob), CompletionMethod, [record.Name, record.RunId, completion, CancellationToken.None], "default"),
+                CompletionJobCodec.Instance.Create(hangfire, new CompletionJobArgs(record.Name, record.RunId, completion), queue),
                 new Dictionary<string, object?>());
 
         using (var transaction = connection.CreateWriteTransaction())
         {
             if (job is not null)
             {
-                hangfire.Enqueue(connection, transaction, job, "default", $"Run {record.RunId} completed");
+                hangfire.Enqueue(connection, transaction, job, queue, $"Run {record.RunId} completed");
             }
 
             runs.Complete(transaction, record, registry.Options.RunRetention);
@@ -142,7 +142,7 @@ internal sealed partial class RunCompletionMonitor(
     private static void Close(IStorageConnection connection, string runId)
     {
         using var transaction = connection.CreateWriteTransaction();
-        transaction.RemoveFromSet(RunKeys.Open, runId);
+        transaction.RemoveFromSet(StorageKeys.OpenRuns, runId);
         transaction.Commit();
     }
 

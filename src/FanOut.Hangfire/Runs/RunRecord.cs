@@ -19,6 +19,9 @@ internal sealed record RunRecord(
     public const string CronKind = "cron";
     public const string SendKind = "send";
 
+    /// <summary>Triggered: its dispatch job is enqueued and has not started yet.</summary>
+    public const string Pending = "pending";
+
     public const string Dispatching = "dispatching";
     public const string Dispatched = "dispatched";
     public const string Skipped = "skipped";
@@ -28,10 +31,4 @@ internal sealed record RunRecord(
 
     /// <summary>Whether no more jobs will be dispatched for the run, so it can complete once they all end.</summary>
     public bool DispatchEnded => Status is Dispatched or Interrupted;
-}
-
-/// <summary>How far a run's dispatch got: committed in the same transaction as the jobs it counts.</summary>
-internal readonly record struct DispatchCheckpoint(long Items, long Jobs, string? LastKey)
-{
-    public static DispatchCheckpoint Start => new(0, 0, null);
 }

@@ -1,32 +1,37 @@
 using System.Globalization;
+using FanOut.Hangfire.Jobs;
+using FanOut.Hangfire.Storage;
 using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Runs;
 
-/// <summary>Reads and writes run records, kept as Hangfire hashes, lists and sets so that every storage can hold them.</summary>
+/// <summary>
+/// Reads and writes run records, kept as Hangfire hashes, lists and sets so that every storage can hold them. The hash's
+/// field names and values are a stored contract, like the keys in <see cref="StorageKeys"/>.
+/// </summary>
 internal sealed class RunStore(TimeProvider time)
 {
     /// <summary>How many recent runs of each fan-out or event stay listed.</summary>
     public const int ListedRuns = 100;
 
-    private const string KindField = "Kind";
-    private const string NameField = "Name";
-    private const string EventField = "Event";
-    private const string StatusField = "Status";
-    private const string HandlersField = "Handlers";
-    private const string StartedField = "DispatchStartedAt";
-    private const string FinishedField = "DispatchFinishedAt";
-    private const string ItemsField = "DispatchedItems";
-    private const string JobsField = "DispatchedJobs";
-    private const string LastKeyField = "LastKey";
-    private const string CompletedField = "CompletedAt";
-    private const string CompletionsField = "Completions";
+    internal const string KindField = "Kind";
+    internal const string NameField = "Name";
+    internal const string EventField = "Event";
+    internal const string StatusField = "Status";
+    internal const string HandlersField = "Handlers";
+    internal const string StartedField = "DispatchStartedAt";
+    internal const string FinishedField = "DispatchFinishedAt";
+    internal const string ItemsField = "DispatchedItems";
+    internal const string JobsField = "DispatchedJobs";
+    internal const string LastKeyField = "LastKey";
+    internal const string CompletedField = "CompletedAt";
+    internal const string CompletionsField = "Completions";
 
     private static readonly string[] Outcomes = [RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted];
 
     public RunRecord? Find(IStorageConnection connection, string runId)
     {
-        var hash = connection.GetAllEntriesFromHash(RunKeys.Run(runId));
+        var hash = connection.GetAllEntriesFromHash(StorageKeys.Run(runId));
         if (hash is null || hash.Count == 0)
         {
             return null;
@@ -49,10 +54,33 @@ internal sealed class RunStore(TimeProvider time)
             (int)ParseLong(hash.GetValueOrDefault(CompletionsField)));
     }
 
-    /// <summary>Records a new run, lists it under its fan-out or event, and puts it under watch for completion.</summary>
-    public void Start(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds)
+    /// <summary>
+    /// Records a triggered run whose dispatch job is not running yet, so that the run id a trigger returns can be read at
+    /// once; lists it and puts it under watch, as <see cref="Start"/> does for a run it did not see pending.
+    /// </summary>
+    public void Pend(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds)
     {
-        transaction.SetRangeInHash(RunKeys.Run(runId), new Dictionary<string, string>
+        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
+        {
+            [KindField] = kind,
+            [NameField] = name,
+            [EventField] = eventName,
+            [StatusField] = RunRecord.Pending,
+            [HandlersField] = string.Join(',', handlerIds),
+            [ItemsField] = "0",
+            [JobsField] = "0",
+        });
+        List(transaction, runId, name);
+        transaction.AddToSet(StorageKeys.OpenRuns, runId);
+    }
+
+    /// <summary>
+    /// Records that a run's dispatch started; a run not recorded as pending is also listed under its fan-out or event and
+    /// put under watch for completion.
+    /// </summary>
+    public void Start(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds, RunRecord? pending = null)
+    {
+        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
         {
             [KindField] = kind,
             [NameField] = name,
@@ -63,13 +91,17 @@ internal sealed class RunStore(TimeProvider time)
             [ItemsField] = "0",
             [JobsField] = "0",
         });
-        List(transaction, runId, name);
-        transaction.AddToSet(RunKeys.Open, runId);
+        if (pending?.Status != RunRecord.Pending)
+        {
+            List(transaction, runId, name);
+        }
+
+        transaction.AddToSet(StorageKeys.OpenRuns, runId);
     }
 
     public void WriteCheckpoint(IWriteOnlyTransaction transaction, string runId, DispatchCheckpoint checkpoint)
     {
-        transaction.SetRangeInHash(RunKeys.Run(runId), new Dictionary<string, string>
+        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
         {
             [ItemsField] = checkpoint.Items.ToString(CultureInfo.InvariantCulture),
             [JobsField] = checkpoint.Jobs.ToString(CultureInfo.InvariantCulture),
@@ -80,7 +112,7 @@ internal sealed class RunStore(TimeProvider time)
     /// <summary>Ends the dispatch; the run completes when its jobs end (the completion monitor sees to that).</summary>
     public void FinishDispatch(IWriteOnlyTransaction transaction, string runId, string status)
     {
-        transaction.SetRangeInHash(RunKeys.Run(runId), new Dictionary<string, string>
+        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
         {
             [StatusField] = status,
             [FinishedField] = Now(),
@@ -90,7 +122,7 @@ internal sealed class RunStore(TimeProvider time)
     public void Skip(IWriteOnlyTransaction transaction, string runId, string name, string eventName, TimeSpan retention)
     {
         var now = Now();
-        transaction.SetRangeInHash(RunKeys.Run(runId), new Dictionary<string, string>
+        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
         {
             [KindField] = RunRecord.CronKind,
             [NameField] = name,
@@ -102,36 +134,36 @@ internal sealed class RunStore(TimeProvider time)
         List(transaction, runId, name);
         if (transaction is JobStorageTransaction expiring)
         {
-            expiring.ExpireHash(RunKeys.Run(runId), retention);
+            expiring.ExpireHash(StorageKeys.Run(runId), retention);
         }
     }
 
     /// <summary>Marks one more completion, takes the run off the watch, and keeps its record for the retention from now.</summary>
     public void Complete(IWriteOnlyTransaction transaction, RunRecord record, TimeSpan retention)
     {
-        transaction.SetRangeInHash(RunKeys.Run(record.RunId), new Dictionary<string, string>
+        transaction.SetRangeInHash(StorageKeys.Run(record.RunId), new Dictionary<string, string>
         {
             [CompletedField] = Now(),
             [CompletionsField] = (record.Completions + 1).ToString(CultureInfo.InvariantCulture),
         });
-        transaction.RemoveFromSet(RunKeys.Open, record.RunId);
+        transaction.RemoveFromSet(StorageKeys.OpenRuns, record.RunId);
         Expire(transaction, record, retention);
     }
 
     public static IReadOnlyList<string> RecentRunIds(IStorageConnection connection, string name, int count) =>
         connection is JobStorageConnection listing
-            ? listing.GetRangeFromList(RunKeys.List(name), 0, Math.Max(0, count - 1))
+            ? listing.GetRangeFromList(StorageKeys.RunList(name), 0, Math.Max(0, count - 1))
             : [];
 
     public static long Outcome(IStorageConnection connection, string runId, string handlerId, string outcome) =>
         connection is JobStorageConnection counting
-            ? counting.GetSetCount(RunKeys.Outcome(runId, handlerId, outcome))
-            : connection.GetAllItemsFromSet(RunKeys.Outcome(runId, handlerId, outcome))?.Count ?? 0;
+            ? counting.GetSetCount(StorageKeys.Outcome(runId, handlerId, outcome))
+            : connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, outcome))?.Count ?? 0;
 
     private static void List(IWriteOnlyTransaction transaction, string runId, string name)
     {
-        transaction.InsertToList(RunKeys.List(name), runId);
-        transaction.TrimList(RunKeys.List(name), 0, ListedRuns - 1);
+        transaction.InsertToList(StorageKeys.RunList(name), runId);
+        transaction.TrimList(StorageKeys.RunList(name), 0, ListedRuns - 1);
     }
 
     // Every storage of Hangfire 1.8 derives its transactions from JobStorageTransaction; an older one keeps records.
@@ -142,12 +174,12 @@ internal sealed class RunStore(TimeProvider time)
             return;
         }
 
-        expiring.ExpireHash(RunKeys.Run(record.RunId), retention);
+        expiring.ExpireHash(StorageKeys.Run(record.RunId), retention);
         foreach (var handlerId in record.HandlerIds)
         {
             foreach (var outcome in Outcomes)
             {
-                expiring.ExpireSet(RunKeys.Outcome(record.RunId, handlerId, outcome), retention);
+                expiring.ExpireSet(StorageKeys.Outcome(record.RunId, handlerId, outcome), retention);
             }
         }
     }

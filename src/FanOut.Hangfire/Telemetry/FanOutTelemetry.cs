@@ -4,19 +4,14 @@ using System.Diagnostics.Metrics;
 namespace FanOut.Hangfire.Telemetry;
 
 /// <summary>
-/// The library's traces and metrics, both named <c>FanOut.Hangfire</c>. Static like every ActivitySource and Meter
+/// The library's traces and metrics, named as <see cref="FanOutDiagnostics"/> says. Static like every ActivitySource and Meter
 /// meant to be found by name (OpenTelemetry's AddSource / AddMeter).
 /// </summary>
 internal static class FanOutTelemetry
 {
-    public const string Name = "FanOut.Hangfire";
+    public static readonly ActivitySource Source = new(FanOutDiagnostics.ActivitySourceName, typeof(FanOutTelemetry).Assembly.GetName().Version?.ToString());
 
-    /// <summary>The job parameter carrying the dispatch's trace context (W3C traceparent) to every child job.</summary>
-    public const string TraceParentParameter = "FanOut.TraceParent";
-
-    public static readonly ActivitySource Source = new(Name, typeof(FanOutTelemetry).Assembly.GetName().Version?.ToString());
-
-    private static readonly Meter Meter = new(Name, typeof(FanOutTelemetry).Assembly.GetName().Version?.ToString());
+    private static readonly Meter Meter = new(FanOutDiagnostics.MeterName, typeof(FanOutTelemetry).Assembly.GetName().Version?.ToString());
 
     public static readonly Counter<long> ItemsDispatched = Meter.CreateCounter<long>(
         "fanout.items.dispatched", "{item}", "Items dispatched into child jobs.");

@@ -83,7 +83,7 @@ public sealed class DashboardServer : IAsyncDisposable
         }
 
         builder.Services.AddSingleton(items).AddSingleton(broken).AddSingleton<Recorder>().AddSingleton<DashboardAccess>();
-        builder.Services.AddFanOut()
+        builder.Services.AddFanOut().AddDashboard()
             .AddCron<ListSource>(CronId, "0 3 1 1 *", sends: EventName)
             .AddHandler<SometimesBrokenHandler>(CheckHandlerId, on: EventName, o => o.RetryAttempts = 0)
             .AddHandler<RecordingHandler>(AuditHandlerId, on: EventName)

@@ -65,9 +65,9 @@ public static class JobCensus
     {
         foreach (var (id, job) in found)
         {
-            if (job?.Type == typeof(FanOutItemJob))
+            if (ItemJobCodec.Instance.TryRead(job, out var args))
             {
-                jobs.Add(new ChildJob(id, state, (string)job.Args[0], (string)job.Args[1], (string)job.Args[2], job.Queue));
+                jobs.Add(new ChildJob(id, state, args.HandlerId, args.RunId, args.ItemKey, job.Queue));
             }
         }
     }

@@ -1,0 +1,66 @@
+using Hangfire;
+using Hangfire.Storage;
+
+namespace FanOut.Hangfire.Dashboard;
+
+/// <summary>What the Fan-out list page shows: the declared fan-outs and events, their schedules and recent runs.</summary>
+internal sealed record FanOutListModel(
+    DashboardServices Services,
+    IReadOnlyList<FanOutListModel.CronRow> Crons,
+    IReadOnlyList<FanOutEventInfo> Events,
+    IReadOnlyList<FanOutRun> RecentRuns,
+    string? Name)
+{
+    /// <summary>Runs read per cron fan-out and event on the overview; a single fan-out or event shows more.</summary>
+    public const int RunsPerName = 10;
+
+    public const int RunsOfOneName = 100;
+
+    public static async Task<FanOutListModel> LoadAsync(DashboardServices services, JobStorage storage, string? name)
+    {
+        var catalog = services.Catalog;
+        if (catalog is null)
+        {
+            return new FanOutListModel(services, [], [], [], name);
+        }
+
+        var crons = ReadSchedules(catalog, storage);
+        var runs = services.Runs is null ? [] : await ReadRunsAsync(services, catalog, name).ConfigureAwait(false);
+        return new FanOutListModel(services, crons, catalog.Events, runs, name);
+    }
+
+    private static List<CronRow> ReadSchedules(IFanOutCatalog catalog, JobStorage storage)
+    {
+        var crons = catalog.CronFanOuts;
+        using var connection = storage.GetReadOnlyConnection();
+        var recurringJobs = connection.GetRecurringJobs(crons.Select(c => c.RecurringJobId))
+            .Where(j => !j.Removed)
+            .ToDictionary(j => j.Id, StringComparer.Ordinal);
+        return [.. crons.Select(c => new CronRow(c, recurringJobs.GetValueOrDefault(c.RecurringJobId)))];
+    }
+
+    private static async Task<List<FanOutRun>> ReadRunsAsync(DashboardServices services, IFanOutCatalog catalog, string? name)
+    {
+        // A cron fan-out's runs are listed under its id, an event's sends under the event name; the kind tells them apart.
+        var sources = catalog.CronFanOuts.Select(c => (c.Id, Kind: FanOutRunKind.Cron))
+            .Concat(catalog.Events.Select(e => (Id: e.Name, Kind: FanOutRunKind.Send)))
+            .Where(s => name is null || string.Equals(s.Id, name, StringComparison.Ordinal))
+            .ToList();
+        var count = name is null ? RunsPerName : RunsOfOneName;
+
+        var runs = new List<FanOutRun>();
+        foreach (var (id, kind) in sources)
+        {
+            var listed = await services.Runs!.ListAsync(id, count, services.RequestAborted).ConfigureAwait(false);
+            runs.AddRange(listed.Where(r => r.Kind == kind));
+        }
+
+        return [.. runs.DistinctBy(r => r.RunId).OrderByDescending(StartedAt)];
+    }
+
+    private static DateTimeOffset StartedAt(FanOutRun run) =>
+        run.DispatchStartedAt ?? run.DispatchFinishedAt ?? DateTimeOffset.MinValue;
+
+    /// <summary>A cron fan-out with the recurring job that fires it, missing when the fan-out is disabled.</summary>
+    internal sealed record CronRow(FanOutCronInfo Cron, RecurringJobDto? RecurringJob);
+}

@@ -1,0 +1,147 @@
+using Hangfire.Dashboard;
+
+namespace FanOut.Hangfire.Dashboard;
+
+/// <summary>The Fan-out page: every cron fan-out with its schedule, every event with its handlers, and recent runs.</summary>
+internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
+{
+    protected override string Title => "Fan-out";
+
+    protected override void Render(HtmlBuilder html)
+    {
+        html.Append($"<div class=\"row\"><div class=\"col-md-12\"><h1 id=\"page-title\" class=\"page-header\">Fan-out</h1>");
+        if (model.Services.Catalog is null)
+        {
+            html.Append(Alert("warning", "FanOut.Hangfire is not registered in the services of the application serving this dashboard (AddFanOut)."));
+        }
+        else
+        {
+            RenderWarnings(html);
+            RenderCrons(html);
+            RenderEvents(html);
+            RenderRuns(html);
+        }
+
+        html.Append($"</div></div>");
+    }
+
+    private void RenderWarnings(HtmlBuilder html)
+    {
+        var warnings = model.Services.Catalog!.Warnings;
+        if (warnings.Count == 0)
+        {
+            return;
+        }
+
+        html.Append($"<div class=\"alert alert-warning\" id=\"fanout-warnings\"><strong>Configuration warnings</strong><ul>");
+        foreach (var warning in warnings)
+        {
+            html.Append($"<li>{warning.Message} <small>(since {Time(warning.Since)})</small></li>");
+        }
+
+        html.Append($"</ul></div>");
+    }
+
+    private void RenderCrons(HtmlBuilder html)
+    {
+        html.Append($"<h3>Cron fan-outs</h3>");
+        if (model.Crons.Count == 0)
+        {
+            html.Append(Alert("info", "No cron fan-out is declared."));
+            return;
+        }
+
+        html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-crons\"><thead><tr>");
+        html.Append($"<th>Id</th><th class=\"min-width\">Cron</th><th>Time zone</th><th>Sends</th><th>Queue</th><th>On completion</th>");
+        html.Append($"<th class=\"align-right min-width\">Next firing</th><th class=\"align-right min-width\">Last firing</th></tr></thead><tbody>");
+        foreach (var (cron, recurringJob) in model.Crons)
+        {
+            html.Append($"<tr data-fanout=\"{cron.Id}\"><td class=\"word-break\"><a href=\"{ListUrl(cron.Id)}\">{cron.Id}</a></td>");
+            html.Append($"<td class=\"min-width min-width-125p\"><code class=\"cron-badge\">{cron.Cron}</code></td>");
+            html.Append($"<td>{cron.TimeZone}</td><td class=\"word-break\">{cron.EventName}</td><td>{cron.Queue}</td>");
+            html.Append($"<td>{CompletionHandler(cron.CompletionHandlerType)}</td>");
+            if (recurringJob is null)
+            {
+                var why = cron.Enabled ? "no recurring job" : "disabled";
+                html.Append($"<td class=\"align-right min-width\" colspan=\"2\"><span class=\"label label-default\">{why}</span></td>");
+            }
+            else
+            {
+                html.Append($"<td class=\"align-right min-width\">{Time(recurringJob.NextExecution)}</td>");
+                html.Append($"<td class=\"align-right min-width\">{Time(recurringJob.LastExecution)}</td>");
+            }
+
+            html.Append($"</tr>");
+        }
+
+        html.Append($"</tbody></table></div>");
+    }
+
+    private void RenderEvents(HtmlBuilder html)
+    {
+        html.Append($"<h3>Events and handlers</h3>");
+        html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-events\"><thead><tr>");
+        html.Append($"<th>Event</th><th>On completion of a send</th><th>Handler</th><th>Queue</th><th class=\"align-right min-width\">Retry attempts</th></tr></thead><tbody>");
+        foreach (var @event in model.Events)
+        {
+            var first = true;
+            foreach (var handler in @event.Handlers)
+            {
+                html.Append($"<tr data-event=\"{@event.Name}\" data-handler=\"{handler.Id}\">");
+                if (first)
+                {
+                    html.Append($"<td class=\"word-break\" rowspan=\"{@event.Handlers.Count}\"><a href=\"{ListUrl(@event.Name)}\">{@event.Name}</a></td>");
+                    html.Append($"<td rowspan=\"{@event.Handlers.Count}\">{CompletionHandler(@event.CompletionHandlerType)}</td>");
+                    first = false;
+                }
+
+                html.Append($"<td class=\"word-break\">{handler.Id}</td><td>{handler.Queue}</td>");
+                html.Append($"<td class=\"align-right min-width\">{handler.RetryAttempts}</td></tr>");
+            }
+        }
+
+        html.Append($"</tbody></table></div>");
+    }
+
+    private void RenderRuns(HtmlBuilder html)
+    {
+        html.Append($"<h3>{(model.Name is null ? "Recent runs" : "Runs of " + model.Name)}</h3>");
+        if (model.Name is not null)
+        {
+            html.Append($"<p><a href=\"{ListUrl()}\">All fan-outs and events</a></p>");
+        }
+
+        if (model.Services.Runs is null)
+        {
+            html.Append(Alert("warning", "Runs cannot be read: no IFanOutRuns service is registered."));
+            return;
+        }
+
+        if (model.RecentRuns.Count == 0)
+        {
+            html.Append(Alert("info", "No runs yet."));
+            return;
+        }
+
+        html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-runs\"><thead><tr>");
+        html.Append($"<th>Run</th><th>Fan-out or event</th><th>Status</th><th class=\"min-width-200p\">Progress</th>");
+        html.Append($"<th class=\"align-right min-width\">Jobs</th><th class=\"align-right min-width\">Failed</th><th class=\"align-right min-width\">Started</th></tr></thead><tbody>");
+        foreach (var run in model.RecentRuns)
+        {
+            html.Append($"<tr data-run=\"{run.RunId}\"><td><a class=\"fanout-run-link\" href=\"{RunUrl(run.RunId)}\">{ShortId(run.RunId)}</a></td>");
+            html.Append($"<td class=\"word-break\">{run.Name}{(run.Kind == FanOutRunKind.Send ? " (send)" : string.Empty)}</td>");
+            html.Append($"<td>{RunStatusLabel.Of(run)}</td><td>{RunProgressBar.Of(run)}</td>");
+            html.Append($"<td class=\"align-right min-width\">{run.DispatchedJobs:N0}</td><td class=\"align-right min-width\">{run.Failed:N0}</td>");
+            html.Append($"<td class=\"align-right min-width\">{Time(run.DispatchStartedAt ?? run.DispatchFinishedAt)}</td></tr>");
+        }
+
+        html.Append($"</tbody></table></div>");
+    }
+
+    private NonEscapedString CompletionHandler(Type? type) =>
+        type is not null
+            ? new HtmlBuilder().Append($"<code>{type.Name}</code>").ToHtml()
+            : Html.Raw("<em>—</em>");
+
+    private static string ShortId(string runId) => runId.Length > 12 ? runId[..8] + "…" : runId;
+}

@@ -1,0 +1,111 @@
+namespace FanOut.Hangfire.Dashboard;
+
+/// <summary>A run's page: its status and timing, counts per handler, failed items with their errors, "Retry failed".</summary>
+internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
+{
+    protected override string Title => "Fan-out run " + model.RunId;
+
+    protected override void Render(HtmlBuilder html)
+    {
+        html.Append($"<div class=\"row\"><div class=\"col-md-12\">");
+        html.Append(Html.Breadcrumbs("Run " + model.RunId, new Dictionary<string, string> { ["Fan-out"] = ListUrl() }));
+        html.Append($"<h1 id=\"page-title\" class=\"page-header\">Run <small class=\"word-break\">{model.RunId}</small></h1>");
+        if (model.Services.Runs is null)
+        {
+            html.Append(Alert("warning", "Runs cannot be read: no IFanOutRuns service is registered."));
+        }
+        else if (model.Run is not { } run)
+        {
+            html.Append(Alert("info", "No run has this id, or its record expired."));
+        }
+        else
+        {
+            RenderSummary(html, run);
+            RenderHandlers(html, run);
+            RenderFailedItems(html, run);
+        }
+
+        html.Append($"</div></div>");
+    }
+
+    private void RenderSummary(HtmlBuilder html, FanOutRun run)
+    {
+        var what = run.Kind == FanOutRunKind.Cron ? "Cron fan-out" : "Event (send)";
+        html.Append($"<dl class=\"dl-horizontal\" id=\"fanout-run-summary\">");
+        html.Append($"<dt>{what}</dt><dd><a href=\"{ListUrl(run.Name)}\">{run.Name}</a></dd>");
+        html.Append($"<dt>Event</dt><dd>{run.EventName}</dd>");
+        html.Append($"<dt>Status</dt><dd>{RunStatusLabel.Of(run)}</dd>");
+        html.Append($"<dt>Dispatch started</dt><dd>{Time(run.DispatchStartedAt)}</dd>");
+        html.Append($"<dt>Dispatch finished</dt><dd>{Time(run.DispatchFinishedAt)}</dd>");
+        html.Append($"<dt>Dispatch duration</dt><dd data-duration>{Html.ToHumanDuration(run.DispatchDuration, displaySign: false) ?? "—"}</dd>");
+        html.Append($"<dt>Items dispatched</dt><dd data-count=\"items\">{run.DispatchedItems:N0}</dd>");
+        html.Append($"<dt>Completed</dt><dd>{Time(run.CompletedAt)}</dd>");
+        html.Append($"<dt>Completions</dt><dd data-count=\"completions\">{run.Completions:N0}</dd>");
+        html.Append($"<dt>Progress</dt><dd>{RunProgressBar.Of(run)}</dd>");
+        html.Append($"</dl>");
+    }
+
+    private void RenderHandlers(HtmlBuilder html, FanOutRun run)
+    {
+        html.Append($"<h3>Handlers</h3><div class=\"table-responsive\"><table class=\"table\" id=\"fanout-handlers\"><thead><tr>");
+        html.Append($"<th>Handler</th><th>Queue</th><th class=\"min-width-200p\">Progress</th>");
+        html.Append($"<th class=\"align-right\">Dispatched</th><th class=\"align-right\">Succeeded</th><th class=\"align-right\">Failed</th>");
+        html.Append($"<th class=\"align-right\">Deleted</th><th class=\"align-right\">In flight</th></tr></thead><tbody>");
+        foreach (var handler in run.Handlers)
+        {
+            var queue = model.FindHandler(handler.HandlerId)?.Queue;
+            html.Append($"<tr data-handler=\"{handler.HandlerId}\"><td class=\"word-break\">{handler.HandlerId}</td>");
+            html.Append($"<td>{(queue is null ? Html.Raw("<em>unknown</em>") : Html.QueueLabel(queue))}</td>");
+            html.Append($"<td>{RunProgressBar.Of(handler)}</td>");
+            Counts(html, handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight);
+            html.Append($"</tr>");
+        }
+
+        html.Append($"</tbody><tfoot><tr data-handler=\"\"><th colspan=\"3\">All handlers</th>");
+        Counts(html, run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight);
+        html.Append($"</tr></tfoot></table></div>");
+    }
+
+    private static void Counts(HtmlBuilder html, long dispatched, long succeeded, long failed, long deleted, long inFlight) =>
+        html.Append($"<td class=\"align-right\" data-count=\"dispatched\">{dispatched:N0}</td>")
+            .Append($"<td class=\"align-right\" data-count=\"succeeded\">{succeeded:N0}</td>")
+            .Append($"<td class=\"align-right\" data-count=\"failed\">{failed:N0}</td>")
+            .Append($"<td class=\"align-right\" data-count=\"deleted\">{deleted:N0}</td>")
+            .Append($"<td class=\"align-right\" data-count=\"in-flight\">{inFlight:N0}</td>");
+
+    private void RenderFailedItems(HtmlBuilder html, FanOutRun run)
+    {
+        html.Append($"<h3>");
+        if (run.Failed > 0 && !IsReadOnly)
+        {
+            html.Append($"<span class=\"pull-right\"><button class=\"btn btn-sm btn-primary\" id=\"fanout-retry-failed\" ");
+            html.Append($"data-ajax=\"{Url.To(FanOutDashboard.RetryFailedPath(model.RunId))}\" data-loading-text=\"Requeueing…\">");
+            html.Append($"<span class=\"glyphicon glyphicon-repeat\"></span> Retry failed</button></span>");
+        }
+
+        html.Append($"Failed items</h3>");
+        if (run.Failed == 0)
+        {
+            html.Append(Alert("success", "No job of this run failed with no retries left."));
+            return;
+        }
+
+        if (model.FailedItems.Count < run.Failed)
+        {
+            html.Append($"<p class=\"text-muted\">The first {model.FailedItems.Count:N0} of {run.Failed:N0}.</p>");
+        }
+
+        html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-failed-items\"><thead><tr>");
+        html.Append($"<th>Handler</th><th>Item key</th><th class=\"min-width\">Job</th><th>Error</th><th class=\"align-right min-width\">Failed</th>");
+        html.Append($"</tr></thead><tbody>");
+        foreach (var item in model.FailedItems)
+        {
+            html.Append($"<tr data-job=\"{item.JobId}\"><td class=\"word-break\">{item.HandlerId}</td><td class=\"word-break\" data-item-key>{item.ItemKey}</td>");
+            html.Append($"<td class=\"min-width\">{Html.JobIdLink(item.JobId)}</td>");
+            html.Append($"<td class=\"word-break\"><strong>{item.ExceptionType}</strong> {item.ExceptionMessage}</td>");
+            html.Append($"<td class=\"align-right min-width\">{Time(item.FailedAt)}</td></tr>");
+        }
+
+        html.Append($"</tbody></table></div>");
+    }
+}

@@ -1,0 +1,24 @@
+using FanOut.Hangfire;
+using FanOut.Hangfire.Dashboard;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the Fan-out pages to the Hangfire dashboard of an ASP.NET Core app.</summary>
+public static class FanOutDashboardBuilderExtensions
+{
+    /// <summary>
+    /// Adds a <b>Fan-out</b> item to the Hangfire dashboard's navigation, with the pages behind it: every cron fan-out,
+    /// event and handler, the recent runs with their progress, each run's counts and failed items, and its Retry failed
+    /// button. <c>app.MapHangfireDashboard()</c> then serves them, behind the dashboard's own authorization filters.
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddFanOut</c>.</param>
+    /// <returns>The builder, to chain further declarations.</returns>
+    public static IFanOutBuilder AddDashboard(this IFanOutBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        // Hangfire's dashboard routes and menu are process-wide; each request reads the fan-out services of the app serving it.
+        FanOutDashboard.EnsureRegistered();
+        return builder;
+    }
+}

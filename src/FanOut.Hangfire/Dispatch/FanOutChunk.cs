@@ -1,0 +1,129 @@
+using System.Diagnostics.CodeAnalysis;
+using FanOut.Hangfire.Items;
+using FanOut.Hangfire.Jobs;
+using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Storage;
+using Hangfire;
+using Hangfire.Storage;
+
+namespace FanOut.Hangfire.Dispatch;
+
+/// <summary>
+/// One chunk of a dispatch, as an <see cref="IFanOutChunkWriter"/> is given it: which run it belongs to, the commit it
+/// must follow, and the two operations a writer is made of: creating the chunk's jobs the way Hangfire does, and writing
+/// the checkpoint that must commit with them.
+/// </summary>
+[Experimental(Diagnostic)]
+public sealed class FanOutChunk
+{
+    /// <summary>The diagnostic id of the storage fast-path seam, an API that may change in a minor version.</summary>
+    public const string Diagnostic = "FANOUT0001";
+
+    private readonly HangfireServices _hangfire;
+    private readonly RegisteredEvent _event;
+    private readonly IReadOnlyList<EncodedItem> _items;
+    private readonly IReadOnlyDictionary<string, object?> _parameters;
+    private readonly Action<IWriteOnlyTransaction> _checkpoint;
+    private readonly Action<string> _warn;
+
+    internal FanOutChunk(
+        HangfireServices hangfire,
+        IStorageConnection connection,
+        string runId,
+        RegisteredEvent @event,
+        IReadOnlyList<EncodedItem> items,
+        IReadOnlyDictionary<string, object?> parameters,
+        Action<IWriteOnlyTransaction> checkpoint,
+        Task previousCommit,
+        Action<string> warn)
+    {
+        _hangfire = hangfire;
+        Connection = connection;
+        RunId = runId;
+        _event = @event;
+        _items = items;
+        _parameters = parameters;
+        _checkpoint = checkpoint;
+        PreviousCommit = previousCommit;
+        _warn = warn;
+    }
+
+    /// <summary>Gets the Hangfire storage the application configured.</summary>
+    public JobStorage Storage => _hangfire.Storage;
+
+    /// <summary>Gets a connection to <see cref="Storage"/>, open until <see cref="IFanOutChunkWriter.WriteAsync"/> returns.</summary>
+    public IStorageConnection Connection { get; }
+
+    /// <summary>Gets the id of the run the chunk belongs to.</summary>
+    public string RunId { get; }
+
+    /// <summary>Gets the name of the event the chunk's items are sent as.</summary>
+    public string EventName => _event.Name;
+
+    /// <summary>Gets how many items the chunk holds.</summary>
+    public int ItemCount => _items.Count;
+
+    /// <summary>Gets how many jobs the chunk creates: one per item and handler of the event.</summary>
+    public int JobCount => _items.Count * _event.Handlers.Count;
+
+    /// <summary>Gets the commit of the chunk before this one; this chunk may commit only once it completed successfully.</summary>
+    public Task PreviousCommit { get; }
+
+    /// <summary>
+    /// Creates the chunk's jobs as Hangfire's client does, on <paramref name="connection"/>: each through Hangfire's job
+    /// factory and client filters, as a job without state that expires unless initialized. Then it opens one write
+    /// transaction on <paramref name="connection"/>, moves every job to Enqueued through Hangfire's state machine (state
+    /// filters, run accounting included), calls <paramref name="beforeCommit"/> with the transaction, and commits it.
+    /// </summary>
+    /// <param name="connection">The connection to create the jobs on: <see cref="Connection"/>, or a writer's own.</param>
+    /// <param name="beforeCommit">
+    /// Called with the transaction before it commits; it must see to it that <see cref="WriteCheckpoint"/> is written in
+    /// that transaction (by calling it, or by having the transaction call it when it commits).
+    /// </param>
+    public void WriteJobs(IStorageConnection connection, Action<IWriteOnlyTransaction> beforeCommit)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(beforeCommit);
+
+        var created = new List<(BackgroundJob Job, RegisteredHandler Handler)>(JobCount);
+        foreach (var item in _items)
+        {
+            foreach (var handler in _event.Handlers)
+            {
+                var job = ItemJobCodec.Instance.Create(_hangfire, new ItemJobArgs(handler.Id, RunId, item.Key, item.Json), handler.Options.Queue);
+                created.Add((_hangfire.CreateUninitialized(connection, job, _parameters.ToDictionary()), handler));
+            }
+        }
+
+        using var transaction = connection.CreateWriteTransaction();
+        foreach (var (backgroundJob, handler) in created)
+        {
+            _hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, $"Dispatched by run {RunId}");
+        }
+
+        beforeCommit(transaction);
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// Writes what must commit together with the chunk's jobs: the run's checkpoint (how many items and jobs the run has
+    /// dispatched once this chunk commits) and the renewal of the dispatch's lease.
+    /// </summary>
+    /// <param name="transaction">The transaction the chunk's jobs commit in.</param>
+    public void WriteCheckpoint(IWriteOnlyTransaction transaction)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        _checkpoint(transaction);
+    }
+
+    /// <summary>
+    /// Reports a problem with the storage or its configuration that the writer found, such as a version it does not
+    /// support. It is logged at Warning once and shown on the dashboard's Fan-out page.
+    /// </summary>
+    /// <param name="message">What is wrong and what it changes, in a sentence or two.</param>
+    public void ReportWarning(string message)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(message);
+        _warn(message);
+    }
+}

@@ -1,0 +1,58 @@
+using FanOut.Hangfire.Storage;
+using FanOut.Hangfire.Telemetry;
+using Hangfire.Common;
+using Hangfire.States;
+using Hangfire.Storage;
+
+namespace FanOut.Hangfire.Jobs;
+
+/// <summary>
+/// Keeps a run's counts exact: when a child job enters or leaves a final state (succeeded, failed with no retries left,
+/// deleted), its id joins or leaves the run's set for that handler and outcome, in the same storage transaction as the
+/// state change. Sets, not Hangfire counters: membership is idempotent, and counters are summed by background
+/// aggregation that some storages do not keep exact under concurrency. Leaving a final state (a requeue from the
+/// dashboard, a retry of failed items) reopens the run.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilter
+{
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Deleted = "deleted";
+
+    public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
+    {
+        if (OutcomeOf(context.NewState.Name) is not { } outcome || !ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
+        {
+            return;
+        }
+
+        var handlerId = job.HandlerId;
+        transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id);
+        if (outcome == Failed)
+        {
+            FanOutTelemetry.JobsFailed.Add(1, FanOutTelemetry.Tag("fanout.handler", handlerId));
+        }
+        else if (outcome == Succeeded)
+        {
+            FanOutTelemetry.JobsSucceeded.Add(1, FanOutTelemetry.Tag("fanout.handler", handlerId));
+        }
+    }
+
+    public void OnStateUnapplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
+    {
+        if (OutcomeOf(context.OldStateName) is not { } outcome || !ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
+        {
+            return;
+        }
+
+        transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, outcome), context.BackgroundJob.Id);
+        transaction.AddToSet(StorageKeys.OpenRuns, job.RunId);
+    }
+
+    private static string? OutcomeOf(string? stateName) =>
+        string.Equals(stateName, SucceededState.StateName, StringComparison.OrdinalIgnoreCase) ? Succeeded
+        : string.Equals(stateName, FailedState.StateName, StringComparison.OrdinalIgnoreCase) ? Failed
+        : string.Equals(stateName, DeletedState.StateName, StringComparison.OrdinalIgnoreCase) ? Deleted
+        : null;
+}
