@@ -637,22 +637,8 @@ public sealed class BadInputTests
 
     // ---- Helpers ----
 
-    private static async Task<string> StartupFailureAsync(Action<IFanOutBuilder> configure, Action<IServiceCollection>? services = null)
-    {
-        var storage = TestHost.InMemory();
-        var host = TestHost.Build(storage, configure, services);
-        try
-        {
-            var thrown = await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<InvalidOperationException>();
-            return thrown.Which.Message;
-        }
-        finally
-        {
-            host.Dispose();
-            ((IDisposable)storage).Dispose();
-            global::Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
-        }
-    }
+    private static Task<string> StartupFailureAsync(Action<IFanOutBuilder> configure, Action<IServiceCollection>? services = null) =>
+        TestHost.StartupFailureAsync(configure, services);
 
     /// <summary>
     /// The census reads one state list after another, so a job moving between lists can be missed; once at least

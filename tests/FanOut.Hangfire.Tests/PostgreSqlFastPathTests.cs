@@ -59,7 +59,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 
         var runId = await host.Client.TriggerAsync("tenants");
         await Wait.UntilAsync(
-            () => runs.GetAsync(runId).Result is { Status: FanOutRunStatus.Completed },
+            () => runs.GetAsync(runId).Result is { Status: FanOutRunStatus.CompletedWithFailures },
             Timeout,
             () => $"run {runId} to complete: {runs.GetAsync(runId).Result?.Status}");
 
@@ -169,7 +169,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
     }
 
     [Fact]
-    public async Task UsePostgreSqlDispatch_SchemaVersionItDoesNotKnow_UsesTheGenericPath()
+    public async Task UsePostgreSqlDispatch_SchemaVersionItDoesNotKnow_UsesTheGenericPath_AndWarnsOnceOnTheFanOutPage()
     {
         var database = await postgres.CreateDatabaseAsync("fastpath_schema");
         var storage = TestHost.Postgres(database);
@@ -178,10 +178,15 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         await using var host = await TestHost.StartAsync(storage, Declare, logs.AddTo, server: false);
 
         await host.Client.SendManyAsync("tenant/due", new[] { "t-1", "t-2" });
+        await host.Client.SendManyAsync("tenant/due", new[] { "t-3" });
 
         WriterOf(host).Decision.Target.Should().BeNull();
-        logs.Entries.Should().ContainSingle().Which.Message.Should().Contain("generic Hangfire path").And.Contain("version 24");
-        JobCensus.ChildJobs(host.Storage).Should().HaveCount(2);
+        logs.Entries.Where(e => e.Level == LogLevel.Information).Should().ContainSingle()
+            .Which.Message.Should().Contain("generic Hangfire path").And.Contain("version 24");
+        var warning = logs.Entries.Where(e => e.Level == LogLevel.Warning).Should().ContainSingle("a decline is warned about once").Subject.Message;
+        warning.Should().Contain("fast path").And.Contain("is off").And.Contain("version 24").And.Contain("30 times slower");
+        host.Services.GetRequiredService<IFanOutCatalog>().Warnings.Select(w => w.Message).Should().Equal([warning], "the Fan-out page shows it");
+        JobCensus.ChildJobs(host.Storage).Should().HaveCount(3);
     }
 
     [Theory]
@@ -358,17 +363,24 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Collects what the fast path's writer logs.</summary>
+    /// <summary>Collects what the fast path's writer logs, and the warnings it reports through the core.</summary>
     private sealed class LogCapture : ILoggerProvider
     {
+        private static readonly string[] Categories = [typeof(PostgreSqlChunkWriter).FullName!, typeof(FanOut.Hangfire.Telemetry.FanOutWarnings).FullName!];
+
         public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
 
-        public void AddTo(IServiceCollection services) => services.AddLogging(logging => logging
-            .AddProvider(this)
-            .AddFilter<LogCapture>(typeof(PostgreSqlChunkWriter).FullName, LogLevel.Information));
+        public void AddTo(IServiceCollection services) => services.AddLogging(logging =>
+        {
+            logging.AddProvider(this);
+            foreach (var category in Categories)
+            {
+                logging.AddFilter<LogCapture>(category, LogLevel.Information);
+            }
+        });
 
         public ILogger CreateLogger(string categoryName) =>
-            categoryName == typeof(PostgreSqlChunkWriter).FullName ? new Logger(Entries) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+            Categories.Contains(categoryName) ? new Logger(Entries) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
         public void Dispose()
         {

@@ -70,7 +70,7 @@ public sealed class PostgresFanOutTests(PostgresServer postgres)
         }
 
         stored.Should().HaveCount(2);
-        stored.Should().OnlyContain(s => s.Contains("notify") && s.Contains("FanOut.Hangfire.FanOutItemJob"));
+        stored.Should().OnlyContain(s => s.Contains("notify") && s.Contains(typeof(FanOutItemJob).FullName!));
         stored.Should().NotContain(s => s.Contains(nameof(RecordingHandler)) || s.Contains("FanOut.Hangfire.Tests"),
             "only the handler id and the item's JSON are stored; Hangfire's own parameter types are system types");
     }

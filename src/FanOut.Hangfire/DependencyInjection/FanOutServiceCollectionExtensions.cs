@@ -56,6 +56,9 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<ItemExecutor>();
         services.TryAddSingleton<CompletionExecutor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RunCompletionMonitor>());
+        services.TryAddSingleton<ServerWatchSettings>();
+        services.TryAddSingleton<ServerWatch>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServerWatch>(sp => sp.GetRequiredService<ServerWatch>()));
 
         // The stored jobs, activated by Hangfire in a DI scope per job: the scope is where handlers are resolved from.
         services.TryAddTransient(sp => new FanOutDispatchJob(sp.GetRequiredService<CronDispatcher>()));

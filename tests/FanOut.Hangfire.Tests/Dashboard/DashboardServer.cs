@@ -121,7 +121,7 @@ public sealed class DashboardServer : IAsyncDisposable
     public async Task<string> RunWithFailuresAsync()
     {
         var runId = await Services.GetRequiredService<IFanOutClient>().TriggerAsync(CronId);
-        await WaitForRunAsync(runId, run => run.Status == FanOutRunStatus.Completed && run.DispatchedJobs == JobsPerRun, "to complete");
+        await WaitForRunAsync(runId, run => run.Status == FanOutRunStatus.CompletedWithFailures && run.DispatchedJobs == JobsPerRun, "to complete");
         return runId;
     }
 

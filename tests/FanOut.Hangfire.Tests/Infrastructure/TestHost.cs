@@ -66,6 +66,26 @@ public sealed class TestHost : IAsyncDisposable
         return builder.Build();
     }
 
+    /// <summary>Starts a host on a storage of its own that must fail to start; returns the failure's message.</summary>
+    public static async Task<string> StartupFailureAsync(Action<IFanOutBuilder> configure, Action<IServiceCollection>? services = null)
+    {
+        var storage = InMemory();
+        var host = Build(storage, configure, services);
+        try
+        {
+            var thrown = await host.Invoking(h => h.StartAsync()).Should().ThrowAsync<InvalidOperationException>();
+            return thrown.Which.Message;
+        }
+        finally
+        {
+            host.Dispose();
+            ((IDisposable)storage).Dispose();
+
+            // AddHangfire points Hangfire's static log provider at this host's logger factory, now disposed.
+            global::Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
+        }
+    }
+
     /// <summary>Adds Hangfire on <paramref name="storage"/>, with a fast-polling server unless <paramref name="server"/> is false.</summary>
     public static void AddHangfire(IServiceCollection services, JobStorage storage, int workers = 4, bool server = true)
     {

@@ -16,4 +16,18 @@ public static class Wait
             await Task.Delay(50);
         }
     }
+
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Waited {timeout.TotalSeconds:F0} s: {describe()}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
 }

@@ -29,8 +29,8 @@ public sealed record SourceRead(long Id, string FanOutId, string RunId, int Pid,
 /// </summary>
 public sealed class StorageProbe(string connectionString)
 {
-    private const string ChildJobType = "FanOut.Hangfire.FanOutItemJob,%";
-    private const string DispatchJobType = "FanOut.Hangfire.FanOutDispatchJob,%";
+    private static readonly string ChildJobType = typeof(FanOutItemJob).FullName + ",%";
+    private static readonly string DispatchJobType = typeof(FanOutDispatchJob).FullName + ",%";
 
     /// <summary>Child jobs that went through Hangfire's state machine; crash leftovers (no state) are left out.</summary>
     public Task<List<StoredChildJob>> ChildJobsAsync() =>

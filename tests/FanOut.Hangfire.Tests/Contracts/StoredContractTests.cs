@@ -1,0 +1,152 @@
+using System.Reflection;
+using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.Runs;
+using FanOut.Hangfire.Storage;
+using Hangfire.Common;
+using Hangfire.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FanOut.Hangfire.Tests.Contracts;
+
+/// <summary>
+/// What the library stores and a later version must read (design.md invariant 6): the job types Hangfire serializes by
+/// name, their method signatures and argument order, the job parameters, and the storage keys and fields of runs and
+/// leases. A change here breaks jobs already queued and runs already recorded by the version before, so each assertion
+/// says so; add a new contract beside the old one instead of changing it.
+/// </summary>
+public sealed class StoredContractTests
+{
+    private const string Why = "it is a stored contract: jobs queued and runs recorded by an earlier version are read back with it, so changing it breaks them (design.md invariant 6)";
+
+    public static TheoryData<Type, string, string, string[]> JobContracts() => new()
+    {
+        {
+            typeof(FanOutDispatchJob), "FanOut.Hangfire.Jobs.FanOutDispatchJob", "DispatchAsync",
+            ["System.String fanOutId", "System.String runId", "Hangfire.Server.PerformContext context", "System.Threading.CancellationToken cancellationToken"]
+        },
+        {
+            typeof(FanOutItemJob), "FanOut.Hangfire.Jobs.FanOutItemJob", "ExecuteAsync",
+            ["System.String handlerId", "System.String runId", "System.String itemKey", "System.String itemJson", "Hangfire.Server.PerformContext context", "System.Threading.CancellationToken cancellationToken"]
+        },
+        {
+            typeof(FanOutCompletionJob), "FanOut.Hangfire.Jobs.FanOutCompletionJob", "RunAsync",
+            ["System.String name", "System.String runId", "System.Int32 completion", "System.Threading.CancellationToken cancellationToken"]
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(JobContracts))]
+    public void JobType_KeepsItsNameMethodAndParameters(Type type, string fullName, string methodName, string[] parameters)
+    {
+        type.FullName.Should().Be(fullName, "the job type's full name {0}", Why);
+        type.Assembly.GetName().Name.Should().Be("FanOut.Hangfire", "the job type's assembly {0}", Why);
+
+        var methods = type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly);
+        methods.Select(m => m.Name).Should().Equal([methodName], "the job method's name {0}, and Hangfire finds it by name", Why);
+        methods[0].GetParameters().Select(p => $"{p.ParameterType.FullName} {p.Name}")
+            .Should().Equal(parameters, "the job method's parameter list {0}", Why);
+    }
+
+    [Fact]
+    public void ItemJob_StoresItsArgumentsInOrder_AndReadsThemBack()
+    {
+        var args = new ItemJobArgs("send-slack", "run-1", "acct-42", "\"acct-42\"");
+
+        var job = ItemJobCodec.Instance.Create(Hangfire(), args, "slack");
+
+        job.Args.Should().Equal(["send-slack", "run-1", "acct-42", "\"acct-42\"", null, CancellationToken.None], "the item job's argument order {0}", Why);
+        ItemJobCodec.Instance.TryRead(job, out var read).Should().BeTrue();
+        read.Should().Be(args);
+    }
+
+    [Fact]
+    public void DispatchJob_StoresItsArgumentsInOrder_AndReadsThemBack()
+    {
+        var args = new DispatchJobArgs("nightly", "run-2");
+
+        var job = DispatchJobCodec.Instance.Create(Hangfire(), args, "default");
+
+        job.Args.Should().Equal(["nightly", "run-2", null, CancellationToken.None], "the dispatch job's argument order {0}", Why);
+        DispatchJobCodec.Instance.TryRead(job, out var read).Should().BeTrue();
+        read.Should().Be(args);
+        DispatchJobCodec.Instance.TryRead(DispatchJobCodec.Instance.Create(Hangfire(), args with { RunId = null }, "default"), out var firing).Should().BeTrue();
+        firing!.RunId.Should().BeNull("a cron firing's dispatch job carries no run id");
+    }
+
+    [Fact]
+    public void CompletionJob_StoresItsArgumentsInOrder_AndReadsThemBack()
+    {
+        var args = new CompletionJobArgs("nightly", "run-3", 2);
+
+        var job = CompletionJobCodec.Instance.Create(Hangfire(), args, "reports");
+
+        job.Args.Should().Equal(["nightly", "run-3", 2, CancellationToken.None], "the completion job's argument order {0}", Why);
+        CompletionJobCodec.Instance.TryRead(job, out var read).Should().BeTrue();
+        read.Should().Be(args);
+    }
+
+    [Fact]
+    public void Codecs_ReadNoOtherKindOfJob()
+    {
+        var item = ItemJobCodec.Instance.Create(Hangfire(), new ItemJobArgs("h", "r", "k", "1"), "default");
+        var plain = Job.FromExpression(() => Console.WriteLine("not a fan-out job"));
+
+        DispatchJobCodec.Instance.TryRead(item, out _).Should().BeFalse();
+        CompletionJobCodec.Instance.TryRead(item, out _).Should().BeFalse();
+        ItemJobCodec.Instance.TryRead(plain, out _).Should().BeFalse();
+        ItemJobCodec.Instance.TryRead(null, out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public void JobParameters_KeepTheirNames()
+    {
+        JobParameters.RunId.Should().Be("FanOut.RunId", "the job parameter holding a cron firing's run id {0}", Why);
+        JobParameters.TraceParent.Should().Be("FanOut.TraceParent", "the job parameter carrying the trace context {0}", Why);
+        JobParameters.RetryCount.Should().Be("RetryCount", "it is Hangfire's own parameter");
+    }
+
+    [Fact]
+    public void StorageKeys_KeepTheirLayout()
+    {
+        StorageKeys.Run("r1").Should().Be("fanout:run:r1", "the key of a run's record {0}", Why);
+        StorageKeys.Outcome("r1", "send-slack", "failed").Should().Be("fanout:run:r1:send-slack:failed", "the key of a run's outcome set {0}", Why);
+        StorageKeys.OpenRuns.Should().Be("fanout:runs:open", "the set of open runs {0}", Why);
+        StorageKeys.RunList("nightly").Should().Be("fanout:runs:nightly", "the list of a fan-out's runs {0}", Why);
+        StorageKeys.RunLock("r1").Should().Be("fanout:run-lock:r1", "the lock completing a run {0}", Why);
+        StorageKeys.Lease("nightly").Should().Be("fanout:lease:nightly", "the key of a fan-out's dispatch lease {0}", Why);
+        StorageKeys.LeaseLock("nightly").Should().Be("fanout:lease-lock:nightly", "the lock guarding a lease {0}", Why);
+        StorageKeys.RecurringJob("nightly").Should().Be("fanout:nightly", "the recurring job id of a cron fan-out {0}", Why);
+        StorageKeys.IsOwnedRecurringJob("fanout:nightly").Should().BeTrue();
+        StorageKeys.IsOwnedRecurringJob("nightly").Should().BeFalse("the library never touches a recurring job it does not own");
+    }
+
+    [Fact]
+    public void RunRecord_KeepsItsFieldsAndValues()
+    {
+        new[]
+        {
+            RunStore.KindField, RunStore.NameField, RunStore.EventField, RunStore.StatusField, RunStore.HandlersField,
+            RunStore.StartedField, RunStore.FinishedField, RunStore.ItemsField, RunStore.JobsField, RunStore.LastKeyField,
+            RunStore.CompletedField, RunStore.CompletionsField,
+        }.Should().Equal(
+            ["Kind", "Name", "Event", "Status", "Handlers", "DispatchStartedAt", "DispatchFinishedAt", "DispatchedItems", "DispatchedJobs", "LastKey", "CompletedAt", "Completions"],
+            "the fields of a run's record {0}",
+            Why);
+        new[] { RunRecord.CronKind, RunRecord.SendKind }.Should().Equal(["cron", "send"], "a run's kinds {0}", Why);
+        new[] { RunRecord.Pending, RunRecord.Dispatching, RunRecord.Dispatched, RunRecord.Skipped, RunRecord.Interrupted }
+            .Should().Equal(["pending", "dispatching", "dispatched", "skipped", "interrupted"], "a run's statuses {0}", Why);
+        new[] { RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted }
+            .Should().Equal(["succeeded", "failed", "deleted"], "the outcome names in run keys {0}", Why);
+    }
+
+    [Fact]
+    public void Lease_KeepsItsFields() =>
+        new[] { DispatchLease.OwnerField, DispatchLease.ExpiresField }.Should().Equal(["Owner", "ExpiresAt"], "the fields of a lease {0}", Why);
+
+    private static HangfireServices Hangfire()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddSingleton<global::Hangfire.JobStorage>(new InMemoryStorage());
+        return new HangfireServices(services.BuildServiceProvider());
+    }
+}
