@@ -14,20 +14,26 @@ if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"]
 
 // Hangfire: PostgreSQL when a connection string is given, otherwise in memory (nothing to set up, lost on exit).
 var connectionString = builder.Configuration.GetConnectionString("Hangfire");
+var onPostgreSql = !string.IsNullOrEmpty(connectionString);
 builder.Services.AddHangfire(c =>
 {
     c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
         .UseSimpleAssemblyNameTypeSerializer()
         .UseRecommendedSerializerSettings();
-    if (string.IsNullOrEmpty(connectionString))
+    if (onPostgreSql)
     {
-        c.UseInMemoryStorage();
+        // The options the README recommends (see "On PostgreSQL" there).
+        c.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+        {
+            // Keeps each running job's fetch alive, so a long dispatch is never handed to a second worker.
+            UseSlidingInvisibilityTimeout = true,
+            // With fetches kept alive, this is only how long the jobs of a server that died stay invisible.
+            InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        });
     }
     else
     {
-        c.UsePostgreSqlStorage(
-            o => o.UseNpgsqlConnection(connectionString),
-            new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(500) });
+        c.UseInMemoryStorage();
     }
 });
 builder.Services.AddHangfireServer(o =>
@@ -40,8 +46,15 @@ builder.Services.AddHangfireServer(o =>
 
 // The fan-out: twice a week, load the accounts to notify, then post each notification as its own job.
 // The "FanOut" section of appsettings.json overrides what is set here.
-builder.Services.AddFanOut(builder.Configuration.GetSection("FanOut"))
-    .AddDashboard()
+var fanOut = builder.Services.AddFanOut(builder.Configuration.GetSection("FanOut"))
+    .AddDashboard();
+if (onPostgreSql)
+{
+    // Each chunk of child jobs is written with a few set-based statements in one transaction.
+    fanOut.UsePostgreSqlDispatch();
+}
+
+fanOut
     .AddCron<NotificationsToRun>("slack-notification-cron", "0 9,12 * * MON,FRI",
                                  sends: "app/notification.dispatched")
     .AddHandler<PostSlackNotification>("send-slack-notification",

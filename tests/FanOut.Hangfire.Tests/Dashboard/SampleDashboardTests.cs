@@ -17,7 +17,7 @@ public sealed partial class SampleDashboardTests
     [Fact]
     public void Sample_MapsTheDashboardWithHangfireDefaultOptions()
     {
-        var program = File.ReadAllText(Path.Combine(RepositoryRoot(), "samples", "FanOut.Hangfire.Sample", "Program.cs"));
+        var program = File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, "samples", "FanOut.Hangfire.Sample", "Program.cs"));
 
         var calls = DashboardCall().Matches(program);
 
@@ -28,7 +28,7 @@ public sealed partial class SampleDashboardTests
 
     [Fact]
     public void Sample_RegistersAntiforgery_SoTheDashboardChecksTokensOnPosts() =>
-        File.ReadAllText(Path.Combine(RepositoryRoot(), "samples", "FanOut.Hangfire.Sample", "Program.cs"))
+        File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, "samples", "FanOut.Hangfire.Sample", "Program.cs"))
             .Should().Contain("builder.Services.AddAntiforgery();");
 
     [Fact]
@@ -48,19 +48,6 @@ public sealed partial class SampleDashboardTests
         html.Should().NotContain(DashboardServer.CronId);
         remotePost.Should().Be(HttpStatusCode.Unauthorized);
         await DashboardSecurityTests.ShouldHaveRequeuedNothingAsync(server, runId);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "FanOut.Hangfire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No FanOut.Hangfire.sln above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"(?:Map|Use)HangfireDashboard\((?<arguments>[^)]*)\)")]

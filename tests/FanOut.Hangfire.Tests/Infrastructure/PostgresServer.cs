@@ -1,8 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Text;
 using Npgsql;
@@ -389,7 +387,7 @@ public sealed class PostgresServer : IAsyncLifetime
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            cluster.Port = FindFreePort();
+            cluster.Port = LoopbackPort.Free();
             var start = await StartPostmasterAsync(cluster);
             if (start.ExitCode == 0)
             {
@@ -421,20 +419,6 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private static Task<ProcessResult> PgCtlAsync(Cluster cluster, IReadOnlyList<string> arguments) =>
         RunAsync(Path.Combine(cluster.BinDirectory, "pg_ctl"), arguments, cluster.RunAsPostgres, cluster.Root, ProcessTimeout);
-
-    private static int FindFreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
 
     private static string AdminConnectionString(int port) =>
         new NpgsqlConnectionStringBuilder

@@ -1,21 +1,23 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using FanOut.Hangfire.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace FanOut.Hangfire.Tests.Reliability;
 
 /// <summary>
-/// One test host (tests/FanOut.Hangfire.TestHost) running as a child process: started with <c>dotnet</c>, read line by
-/// line, and killed with SIGKILL. A process that outlives its test is killed when the test disposes it, when the test
-/// run exits, and, should the test run itself be killed, by the host watching its parent.
+/// One test host (tests/FanOut.Hangfire.TestHost), or another program such as a sample, running as a child process:
+/// started with <c>dotnet</c>, read line by line, and killed with SIGKILL together with any process it started. A
+/// process that outlives its test is killed when the test disposes it, when the test run exits, and, should the test
+/// run itself be killed, by the test host watching its parent.
 /// </summary>
 public sealed class HostProcess : IAsyncDisposable
 {
     private const string HostAssembly = "FanOut.Hangfire.TestHost.dll";
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private static readonly ConcurrentDictionary<HostProcess, byte> Running = new();
-    private static readonly Lazy<string> HostPath = new(FindHost);
+    private static readonly Lazy<string> HostPath = new(() => BuildOutput.PathOf("tests/FanOut.Hangfire.TestHost", HostAssembly));
 
     private readonly Process _process;
     private readonly List<string> _lines = [];
@@ -68,13 +70,7 @@ public sealed class HostProcess : IAsyncDisposable
         IEnumerable<KeyValuePair<string, string>> settings,
         ITestOutputHelper? output)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(HostPath.Value)!,
-        };
+        var startInfo = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(HostPath.Value)! };
         startInfo.ArgumentList.Add(HostPath.Value);
         startInfo.ArgumentList.Add($"--ConnectionStrings:Hangfire={connectionString}");
         startInfo.ArgumentList.Add($"--Host:ParentPid={Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}");
@@ -83,17 +79,7 @@ public sealed class HostProcess : IAsyncDisposable
             startInfo.ArgumentList.Add($"--{key}={value}");
         }
 
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var host = new HostProcess(name, process, output);
-        process.OutputDataReceived += (_, e) => host.Receive(e.Data);
-        process.ErrorDataReceived += (_, e) => host.Receive(e.Data is null ? null : "stderr|" + e.Data);
-        process.Exited += (_, _) => host._exited.TrySetResult();
-        process.Start();
-        host.Pid = process.Id;
-        Running.TryAdd(host, 0);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        var host = Start(name, startInfo, output);
         try
         {
             await host.WaitForLineAsync(line => line.StartsWith("ready|", StringComparison.Ordinal), ReadyTimeout, "its Hangfire server to start");
@@ -104,6 +90,31 @@ public sealed class HostProcess : IAsyncDisposable
             throw;
         }
 
+        return host;
+    }
+
+    /// <summary>
+    /// Starts any program and reads its output, without waiting for anything; the caller waits for what it needs with
+    /// <see cref="WaitForLineAsync"/>. Standard output and standard error are redirected here.
+    /// </summary>
+    /// <param name="name">How the test calls it, for diagnostics.</param>
+    /// <param name="startInfo">What to run: file name, arguments, working folder and environment.</param>
+    /// <param name="output">Where its lines are copied for a failing test's report.</param>
+    public static HostProcess Start(string name, ProcessStartInfo startInfo, ITestOutputHelper? output)
+    {
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+        startInfo.UseShellExecute = false;
+        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        var host = new HostProcess(name, process, output);
+        process.OutputDataReceived += (_, e) => host.Receive(e.Data);
+        process.ErrorDataReceived += (_, e) => host.Receive(e.Data is null ? null : "stderr|" + e.Data);
+        process.Exited += (_, _) => host._exited.TrySetResult();
+        process.Start();
+        host.Pid = process.Id;
+        Running.TryAdd(host, 0);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         return host;
     }
 
@@ -197,32 +208,5 @@ public sealed class HostProcess : IAsyncDisposable
         {
             // The test has finished; its output is closed.
         }
-    }
-
-    /// <summary>
-    /// The host is built with the tests (a project reference that is not referenced by the test assembly). Its output
-    /// sits beside the tests' own: same configuration, same target framework.
-    /// </summary>
-    private static string FindHost()
-    {
-        var testsOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var relative = new Stack<string>();
-        for (var directory = testsOutput; directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "FanOut.Hangfire.Tests.csproj")))
-            {
-                var candidate = Path.Combine([directory.Parent!.FullName, "FanOut.Hangfire.TestHost", .. relative, HostAssembly]);
-                return File.Exists(candidate)
-                    ? candidate
-                    : throw new FileNotFoundException(
-                        $"The test host was not found at {candidate}. Build the solution (dotnet build FanOut.Hangfire.sln) with the same configuration as the tests.",
-                        candidate);
-            }
-
-            relative.Push(directory.Name);
-        }
-
-        throw new FileNotFoundException(
-            $"The tests' output {testsOutput.FullName} is not inside the FanOut.Hangfire.Tests project folder, so the test host cannot be found next to it.");
     }
 }
