@@ -47,6 +47,7 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<IFanOutChunkWriter, HangfireChunkWriter>();
         services.TryAddSingleton<RunStore>();
         services.TryAddSingleton<DispatchLease>();
+        services.TryAddSingleton<InterruptedRuns>();
         services.TryAddSingleton<RunDispatcher>();
         services.TryAddSingleton<DispatchHooks>();
         services.TryAddSingleton<CronDispatcher>();

@@ -153,7 +153,8 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
     private static string? OwnerOf(IStorageConnection connection, string fanOutId) =>
         connection.GetAllEntriesFromHash(KeyOf(fanOutId))?.GetValueOrDefault(OwnerField);
 
-    private string? Holder(IStorageConnection connection, string fanOutId)
+    /// <summary>Who holds a fan-out's lease and until when, expired or not; null when no lease was ever taken or it was released.</summary>
+    public static DispatchLeaseState? Read(IStorageConnection connection, string fanOutId)
     {
         var hash = connection.GetAllEntriesFromHash(KeyOf(fanOutId));
         if (hash is null || !hash.TryGetValue(OwnerField, out var owner) || string.IsNullOrEmpty(owner))
@@ -165,8 +166,11 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed)
                 ? parsed
                 : DateTimeOffset.MinValue;
-        return expires > time.GetUtcNow() ? owner : null;
+        return new DispatchLeaseState(owner, RunOf(owner), expires);
     }
+
+    private string? Holder(IStorageConnection connection, string fanOutId) =>
+        Read(connection, fanOutId) is { } lease && lease.ExpiresAt > time.GetUtcNow() ? lease.Owner : null;
 
     private static string KeyOf(string fanOutId) => StorageKeys.Lease(fanOutId);
 
