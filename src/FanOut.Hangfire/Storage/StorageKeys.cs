@@ -12,7 +12,7 @@ internal static class StorageKeys
     public const string RecurringJobPrefix = "fanout:";
 
     /// <summary>The set of runs that are not complete yet (or were reopened); the completion monitor watches them.</summary>
-    public const string OpenRuns = "fanout:runs:open";
+    public const string OpenRuns = "fanout:open-runs";
 
     /// <summary>The recurring job that fires a cron fan-out.</summary>
     public static string RecurringJob(string fanOutId) => RecurringJobPrefix + fanOutId;

@@ -110,7 +110,7 @@ public sealed class StoredContractTests
     {
         StorageKeys.Run("r1").Should().Be("fanout:run:r1", "the key of a run's record {0}", Why);
         StorageKeys.Outcome("r1", "send-slack", "failed").Should().Be("fanout:run:r1:send-slack:failed", "the key of a run's outcome set {0}", Why);
-        StorageKeys.OpenRuns.Should().Be("fanout:runs:open", "the set of open runs {0}", Why);
+        StorageKeys.OpenRuns.Should().Be("fanout:open-runs", "the set of open runs {0}", Why);
         StorageKeys.RunList("nightly").Should().Be("fanout:runs:nightly", "the list of a fan-out's runs {0}", Why);
         StorageKeys.RunLock("r1").Should().Be("fanout:run-lock:r1", "the lock completing a run {0}", Why);
         StorageKeys.Lease("nightly").Should().Be("fanout:lease:nightly", "the key of a fan-out's dispatch lease {0}", Why);
