@@ -5,7 +5,9 @@ namespace FanOut.Hangfire.Jobs;
 
 /// <summary>
 /// The Hangfire job that calls a run's completion handler. Its full name and method signature are a stored contract:
-/// they never change once released. Not meant to be called directly.
+/// they never change once released. Not meant to be called directly. A handler that throws is retried by the
+/// application's global Hangfire retry filter (<c>AutomaticRetryAttribute</c>, 10 attempts unless configured), like any
+/// plain job.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class FanOutCompletionJob
