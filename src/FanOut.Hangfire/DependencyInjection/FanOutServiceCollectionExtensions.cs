@@ -58,6 +58,7 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<CompletionExecutor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RunCompletionMonitor>());
         services.TryAddSingleton<ServerWatchSettings>();
+        services.TryAddSingleton<ServerCensus>();
         services.TryAddSingleton<ServerWatch>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServerWatch>(sp => sp.GetRequiredService<ServerWatch>()));
 

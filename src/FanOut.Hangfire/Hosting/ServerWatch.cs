@@ -1,8 +1,6 @@
 using System.Globalization;
-using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Storage;
 using FanOut.Hangfire.Telemetry;
-using Hangfire.Storage.Monitoring;
 using Microsoft.Extensions.Hosting;
 
 namespace FanOut.Hangfire.Hosting;
@@ -13,7 +11,7 @@ namespace FanOut.Hangfire.Hosting;
 /// (logged once, shown on the Fan-out page) while it lasts.
 /// </summary>
 internal sealed class ServerWatch(
-    FanOutRegistry registry,
+    ServerCensus census,
     HangfireServices hangfire,
     FanOutWarnings warnings,
     ServerWatchSettings settings,
@@ -51,71 +49,30 @@ internal sealed class ServerWatch(
 
     internal void Check()
     {
-        var now = time.GetUtcNow();
-        var live = hangfire.Storage.GetMonitoringApi().Servers().Where(s => IsLive(s, now)).ToList();
-        CheckQueues(live);
-        CheckAnyServer(live, now);
+        var servers = census.Take();
+        CheckQueues(servers);
+        CheckAnyServer(servers);
     }
 
-    /// <summary>The queues this application's jobs go to, each with what uses it.</summary>
-    internal Dictionary<string, List<string>> DeclaredQueues()
+    private void CheckQueues(ServersSeen servers)
     {
-        var queues = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        void Add(string queue, string user)
+        var unheard = servers.Unheard.Select(q => q.Queue).ToHashSet(StringComparer.Ordinal);
+        foreach (var queue in _warnedQueues.Where(q => !unheard.Contains(q)).ToList())
         {
-            if (!queues.TryGetValue(queue, out var users))
-            {
-                queues[queue] = users = [];
-            }
-
-            users.Add(user);
+            _warnedQueues.Remove(queue);
+            warnings.Clear(QueueKeyPrefix + queue);
         }
 
-        foreach (var cron in registry.Crons.Where(c => c.Options.Enabled))
+        foreach (var queue in servers.Unheard)
         {
-            Add(cron.Options.Queue, $"the dispatch of cron fan-out '{cron.Id}'");
-        }
-
-        foreach (var handler in registry.Handlers)
-        {
-            Add(handler.Options.Queue, $"handler '{handler.Id}'");
-        }
-
-        if (registry.CompletionHandlers.Count > 0)
-        {
-            Add(registry.Options.CompletionQueue, "completion handlers (FanOutOptions.CompletionQueue)");
-        }
-
-        return queues;
-    }
-
-    private void CheckQueues(List<ServerDto> live)
-    {
-        // With no server at all, the warning below says it better than one per queue.
-        var listened = live.SelectMany(s => s.Queues ?? []).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (var (queue, users) in DeclaredQueues())
-        {
-            if (live.Count == 0 || listened.Contains(queue))
-            {
-                if (_warnedQueues.Remove(queue))
-                {
-                    warnings.Clear(QueueKeyPrefix + queue);
-                }
-
-                continue;
-            }
-
-            _warnedQueues.Add(queue);
-            warnings.Raise(
-                QueueKeyPrefix + queue,
-                $"No live Hangfire server listens to queue '{queue}', used by {string.Join(", ", users)}: its jobs stay enqueued until one does. " +
-                $"The servers listen to {string.Join(", ", listened.Order(StringComparer.Ordinal).Select(q => $"'{q}'"))}; add the queue with AddHangfireServer(o => o.Queues = [...]).");
+            _warnedQueues.Add(queue.Queue);
+            warnings.Raise(QueueKeyPrefix + queue.Queue, queue.Message);
         }
     }
 
-    private void CheckAnyServer(List<ServerDto> live, DateTimeOffset now)
+    private void CheckAnyServer(ServersSeen servers)
     {
-        if (live.Count > 0)
+        if (servers.Live.Count > 0)
         {
             _noServerSince = null;
             warnings.Clear(NoServerKey);
@@ -131,19 +88,14 @@ internal sealed class ServerWatch(
             return;
         }
 
+        var now = servers.At;
         _noServerSince ??= now;
         if (now - _noServerSince >= settings.NoServerGrace)
         {
             warnings.Raise(
                 NoServerKey,
                 string.Create(CultureInfo.InvariantCulture, $"No Hangfire server has been seen in storage for {(now - _noServerSince.Value).TotalSeconds:F0} s while {open.Count} run(s) wait for their jobs to run. ") +
-                "Call AddHangfireServer() in at least one process that shares this storage.");
+                ServerCensus.NoServerAdvice);
         }
-    }
-
-    private bool IsLive(ServerDto server, DateTimeOffset now)
-    {
-        var seen = server.Heartbeat ?? server.StartedAt;
-        return now - new DateTimeOffset(DateTime.SpecifyKind(seen, DateTimeKind.Utc)) < settings.ServerTimeout;
     }
 }

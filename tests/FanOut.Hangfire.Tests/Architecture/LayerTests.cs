@@ -27,7 +27,11 @@ public sealed class LayerTests
 
         // The public face: the DI extension classes, in Microsoft.Extensions.DependencyInjection by .NET convention (a
         // namespace every layer also uses for IServiceCollection, so the top layer is named by its types).
-        [$"{DependencyInjection}.FanOutServiceCollectionExtensions", $"{DependencyInjection}.FanOutBuilderExtensions"],
+        [
+            $"{DependencyInjection}.FanOutServiceCollectionExtensions",
+            $"{DependencyInjection}.FanOutBuilderExtensions",
+            $"{DependencyInjection}.FanOutHealthChecksBuilderExtensions",
+        ],
     ];
 
     private static readonly Assembly Core = typeof(IFanOutClient).Assembly;

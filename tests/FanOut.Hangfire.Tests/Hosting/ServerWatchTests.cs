@@ -92,7 +92,7 @@ public sealed class ServerWatchTests
             .AddCompletionHandler<CompletionRecorder>(of: "nightly");
         using var provider = services.BuildServiceProvider();
 
-        var queues = provider.GetRequiredService<ServerWatch>().DeclaredQueues();
+        var queues = provider.GetRequiredService<ServerCensus>().DeclaredQueues();
 
         queues.Keys.Should().BeEquivalentTo("dispatch", "slack", "reports");
         queues["slack"].Should().Equal("handler 'notify'", "handler 'audit'");
