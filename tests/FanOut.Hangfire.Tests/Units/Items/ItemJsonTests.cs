@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using FanOut.Hangfire.Items;
 
@@ -93,6 +94,20 @@ public sealed class ItemJsonTests
 
         longId.Should().MatchRegex("^i{102}#[0-9a-f]{16}$");
         longJson.Should().MatchRegex("""^\{"name":"n{93}#[0-9a-f]{16}$""");
+    }
+
+    [Fact]
+    public void KeyOf_ALongKeyWithASurrogatePairAtTheCut_StaysWellFormedText()
+    {
+        // 101 letters, then an emoji whose two UTF-16 units straddle the cut after the 102nd character.
+        var key = new string('a', 101) + "\U0001F600" + new string('b', 40);
+        var strictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+        var shortened = ItemJson.KeyOf(ItemJson.Serialize(key));
+
+        // The key is stored in job arguments and checkpoints; Npgsql, for one, refuses text with a lone surrogate.
+        shortened.Invoking(k => strictUtf8.GetByteCount(k))
+            .Should().NotThrow("a shortened key must not split a character in two");
     }
 
     [Theory]
