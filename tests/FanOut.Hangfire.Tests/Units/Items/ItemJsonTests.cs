@@ -130,6 +130,16 @@ public sealed class ItemJsonTests
     public void RoundTripProblem_OfATypeThatCannotBeReadBack_SaysWhyNamingTheType(Type type, string why, string named) =>
         ItemJson.RoundTripProblem(type).Should().Contain(why).And.Contain(named);
 
+    [Theory]
+    [InlineData(typeof(List<IItem>), nameof(IItem))]
+    [InlineData(typeof(WithInterfaceMember), nameof(IItem))]
+    public void RoundTripProblem_OfATypeWithAMemberThatCannotBeReadBack_SaysWhy(Type type, string named)
+    {
+        // Such an item is written, and accepted by a send, but every job of its handlers fails to read it back.
+        ItemJson.RoundTripProblem(type).Should().NotBeNull("the start-up check must find what the jobs would fail on")
+            .And.Contain(named);
+    }
+
     [Fact]
     public void RoundTripProblem_OfARefStruct_SaysWhy() =>
         ItemJson.RoundTripProblem(typeof(Span<int>)).Should().Contain("ref struct");

@@ -73,3 +73,6 @@ public sealed class GhostConverter : JsonConverter<Ghost>
         writer.WriteNullValue();
     }
 }
+
+/// <summary>Written, but not read back: one of its members is an interface.</summary>
+public sealed record WithInterfaceMember(string Id, IItem Part);
