@@ -65,7 +65,7 @@ internal static class ItemJson
         try
         {
             JsonSerializer.Deserialize(probe, info);
-            return null;
+            return MemberProblem(info, [type]);
         }
         catch (NotSupportedException ex)
         {
@@ -80,6 +80,46 @@ internal static class ItemJson
             // Missing required members in an empty probe: the type itself can be read back.
             return null;
         }
+    }
+
+    // An empty probe never reaches the members and elements of a type, so a member System.Text.Json cannot create (an
+    // interface or abstract class without polymorphism set up) would only fail in the jobs, each retried until it fails.
+    private static string? MemberProblem(JsonTypeInfo info, HashSet<Type> seen)
+    {
+        var children = info.Properties.Select(p => p.PropertyType)
+            .Append(info.ElementType)
+            .Append(info.KeyType)
+            .OfType<Type>();
+        foreach (var child in children)
+        {
+            if (!seen.Add(child))
+            {
+                continue;
+            }
+
+            JsonTypeInfo childInfo;
+            try
+            {
+                childInfo = Options.GetTypeInfo(child);
+            }
+            catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException)
+            {
+                return $"its member type {child.Name} cannot be read: {ex.Message}";
+            }
+
+            if (childInfo.Kind == JsonTypeInfoKind.Object && (child.IsInterface || child.IsAbstract)
+                && childInfo.CreateObject is null && childInfo.PolymorphismOptions is null)
+            {
+                return $"its member type {child.Name} is an interface or abstract class, which System.Text.Json cannot create when it reads an item back; use a concrete type or declare its derived types with [JsonDerivedType].";
+            }
+
+            if (MemberProblem(childInfo, seen) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
     }
 
     private static string? IdProperty(JsonElement element)
@@ -109,7 +149,15 @@ internal static class ItemJson
         }
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
-        return string.Concat(key.AsSpan(0, MaxKeyLength - 18), "#", hash);
+
+        // Never cut between the two halves of a character outside the BMP (an emoji): half a character is not text.
+        var kept = MaxKeyLength - 18;
+        if (char.IsHighSurrogate(key[kept - 1]))
+        {
+            kept--;
+        }
+
+        return string.Concat(key.AsSpan(0, kept), "#", hash);
     }
 
     private static JsonSerializerOptions CreateOptions()
