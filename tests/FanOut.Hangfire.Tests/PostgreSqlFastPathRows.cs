@@ -88,7 +88,7 @@ internal static class PostgreSqlFastPathRows
 
     /// <summary>The ids of the run's child jobs, as Hangfire's monitoring API lists them.</summary>
     public static List<string> JobIds(JobStorage storage, string runId) =>
-        Infrastructure.JobCensus.ChildJobs(storage).Where(j => j.RunId == runId).Select(j => j.JobId).ToList();
+        JobCensus.ChildJobs(storage).Where(j => j.RunId == runId).Select(j => j.JobId).ToList();
 
     // The enqueue time differs from job to job; that it is there is checked apart.
     private static string Describe(IDictionary<string, string> data) =>

@@ -38,7 +38,7 @@ public sealed class ConcurrentRetryTests(PostgresServer postgres, ITestOutputHel
             TimeSpan.FromSeconds(60),
             () => Task.FromResult("the dispatch to pass 1,000 items"));
         var running = (await probe.DispatchJobsAsync("items")).Single();
-        new BackgroundJobClient(Infrastructure.TestHost.Postgres(database))
+        new BackgroundJobClient(TestHost.Postgres(database))
             .Requeue(running.JobId.ToString(CultureInfo.InvariantCulture)).Should().BeTrue("the dispatch was Processing");
         await Wait.UntilAsync(
             async () => (await probe.DispatchJobsAsync("items")).SingleOrDefault()?.State is "Succeeded" or "Failed",
