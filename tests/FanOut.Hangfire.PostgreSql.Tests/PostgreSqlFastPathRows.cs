@@ -2,7 +2,7 @@ using Hangfire;
 using Hangfire.Storage;
 using Npgsql;
 
-namespace FanOut.Hangfire.Tests;
+namespace FanOut.Hangfire.PostgreSql.Tests;
 
 /// <summary>
 /// What PostgreSQL and Hangfire's storage API hold for the child jobs of one run, keyed by (handler, item) and with the
