@@ -1,5 +1,4 @@
 using System.Globalization;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire;
 using Xunit.Abstractions;
 
