@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.Storage;
 using Microsoft.Extensions.Configuration;

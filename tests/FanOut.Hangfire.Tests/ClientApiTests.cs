@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
 using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 

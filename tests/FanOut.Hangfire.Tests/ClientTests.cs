@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FanOut.Hangfire.Tests;

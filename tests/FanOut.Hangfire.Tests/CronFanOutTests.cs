@@ -1,5 +1,4 @@
 using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FanOut.Hangfire.Tests;

@@ -1,6 +1,5 @@
 using System.Reflection;
 using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 

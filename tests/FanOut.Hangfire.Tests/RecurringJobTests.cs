@@ -1,5 +1,3 @@
-using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.Storage;

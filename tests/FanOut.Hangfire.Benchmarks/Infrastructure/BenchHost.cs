@@ -1,21 +1,22 @@
+using FanOut.Hangfire.Testing;
 using Hangfire;
-using Hangfire.AspNetCore;
-using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FanOut.Hangfire.Benchmarks.Infrastructure;
 
 /// <summary>
 /// An application as a user would write it: Hangfire on a storage, FanOut with one no-op handler, and a Hangfire server
-/// when jobs should run. The plain-Hangfire baselines run in the same kind of host.
+/// when jobs should run. The plain-Hangfire baselines run in the same kind of host. It is the tests' host
+/// (<see cref="TestHost"/>) with an application's settings: Hangfire's defaults for the storage and the server.
 /// </summary>
 internal static class BenchHost
 {
     public const string EventName = "bench/item";
+
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     public static JobStorage Postgres(string connectionString)
     {
@@ -23,43 +24,26 @@ internal static class BenchHost
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
     }
 
-    public static JobStorage InMemory() => new InMemoryStorage(new InMemoryStorageOptions());
+    public static JobStorage InMemory() => TestHost.InMemory();
 
     /// <summary>Starts a host; <paramref name="workers"/> zero means no Hangfire server (nothing runs the jobs).</summary>
     public static async Task<IHost> StartAsync(JobStorage storage, bool postgreSqlDispatch, int workers = 0)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSingleton(storage);
-        builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        builder.Services.AddHangfire(c => c
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseStorage(storage));
-        if (workers > 0)
-        {
-            builder.Services.AddHangfireServer(o => o.WorkerCount = workers);
-        }
-
-        var fanOut = builder.Services.AddFanOut().AddHandler<NoopHandler>("noop", on: EventName);
-        if (postgreSqlDispatch)
-        {
-            fanOut.UsePostgreSqlDispatch();
-        }
-
-        var host = builder.Build();
+        var host = TestHost.Build(
+            storage,
+            fanOut =>
+            {
+                fanOut.AddHandler<NoopHandler>("noop", on: EventName);
+                if (postgreSqlDispatch)
+                {
+                    fanOut.UsePostgreSqlDispatch();
+                }
+            },
+            services: null,
+            hangfireServer: workers > 0 ? o => o.WorkerCount = workers : null);
         await host.StartAsync();
         return host;
     }
 
-    public static async Task StopAsync(IHost host, JobStorage storage)
-    {
-        await host.StopAsync(TimeSpan.FromSeconds(30));
-        host.Dispose();
-        (storage as IDisposable)?.Dispose();
-
-        // AddHangfire points Hangfire's static log provider at this host's logger factory, now disposed.
-        global::Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
-    }
+    public static Task StopAsync(IHost host, JobStorage storage) => TestHost.StopAsync(host, storage, StopTimeout);
 }

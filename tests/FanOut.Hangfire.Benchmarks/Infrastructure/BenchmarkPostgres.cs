@@ -1,4 +1,4 @@
-using FanOut.Hangfire.Tests.Infrastructure;
+using FanOut.Hangfire.Testing;
 using Npgsql;
 
 namespace FanOut.Hangfire.Benchmarks.Infrastructure;

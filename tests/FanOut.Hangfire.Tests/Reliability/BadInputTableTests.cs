@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.States;

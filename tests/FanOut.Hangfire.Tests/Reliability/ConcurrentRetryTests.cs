@@ -33,18 +33,18 @@ public sealed class ConcurrentRetryTests(PostgresServer postgres, ITestOutputHel
             ("FanOut:ChunkSize", ChunkSize));
 
         await using var host = await HostProcess.StartAsync("dispatcher", database, [.. settings, new("Host:Trigger", "items")], output);
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => long.TryParse(await probe.RunFieldOfFanOutAsync("items", "DispatchedItems"), out var done) && done >= 1_000,
             TimeSpan.FromSeconds(60),
             () => Task.FromResult("the dispatch to pass 1,000 items"));
         var running = (await probe.DispatchJobsAsync("items")).Single();
-        new BackgroundJobClient(Infrastructure.TestHost.Postgres(database))
+        new BackgroundJobClient(TestHost.Postgres(database))
             .Requeue(running.JobId.ToString(CultureInfo.InvariantCulture)).Should().BeTrue("the dispatch was Processing");
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (await probe.DispatchJobsAsync("items")).SingleOrDefault()?.State is "Succeeded" or "Failed",
             TimeSpan.FromSeconds(120),
             async () => $"the dispatch to end; {await probe.ChildJobsInStateAsync("Enqueued")} jobs enqueued so far.{host.Tail()}");
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (await probe.ProcessingJobsOfAsync(host.Pid)).Count == 0,
             TimeSpan.FromSeconds(60),
             () => Task.FromResult("every execution of the dispatch to end"));

@@ -30,18 +30,18 @@ public sealed class CounterAggregationTests(PostgresServer postgres, ITestOutput
         await using var first = await HostProcess.StartAsync("server-a", database, [.. settings, new("Host:Trigger", "items")], output);
         await using var second = await HostProcess.StartAsync("server-b", database, settings, output);
         List<string> runs = [];
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
             TimeSpan.FromSeconds(60),
             () => Task.FromResult("the run to start"));
         var runId = runs.Single();
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => await probe.ChildJobsInStateAsync("Succeeded") == items,
             TimeSpan.FromSeconds(120),
             async () => $"all {items} jobs to succeed; {await probe.ChildJobsInStateAsync("Succeeded")} did");
 
         var counted = 0L;
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (counted = await probe.OutcomeCountAsync($"fanout:run:{runId}:first:succeeded")) >= items
                         && await probe.RunFieldAsync(runId, "Completions") is not null,
             TimeSpan.FromSeconds(20),

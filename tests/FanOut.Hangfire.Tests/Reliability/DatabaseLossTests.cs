@@ -33,7 +33,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
 
         await using var host = await HostProcess.StartAsync("dispatcher", database, [.. settings, new("Host:Trigger", "items")], output);
         var runId = await WaitForRunAsync(probe);
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => await DispatchedItemsAsync(probe, runId) >= 1_500,
             TimeSpan.FromSeconds(120),
             async () => $"1500 items to be dispatched; {await DispatchedItemsAsync(probe, runId)} were");
@@ -44,7 +44,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
             "job-failed|FanOutDispatchJob|",
             "the dispatch to fail on the lost database");
 
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => await probe.RunFieldAsync(runId, "Status") == "dispatched",
             TimeSpan.FromSeconds(120),
             async () => $"run {runId} to finish dispatching; it is at {await DispatchedItemsAsync(probe, runId)} items.{host.Tail()}");
@@ -65,7 +65,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
         // An execution cut off by the outage may record its failure late (Hangfire's worker retries a state change
         // until storage answers), scheduling one more retry after another execution finished the run: that retry finds
         // the run dispatched and succeeds.
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (await probe.DispatchJobsAsync("items")).SingleOrDefault()?.State == "Succeeded",
             TimeSpan.FromSeconds(60),
             async () => $"the dispatch job to succeed; it is {(await probe.DispatchJobsAsync("items")).SingleOrDefault()?.State}.{host.Tail()}");
@@ -90,7 +90,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
         await using var first = await HostProcess.StartAsync("server-a", database, [.. settings, new("Host:Trigger", "items")], output);
         await using var second = await HostProcess.StartAsync("server-b", database, settings, output);
         var runId = await WaitForRunAsync(probe);
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => await probe.RunFieldAsync(runId, "Status") == "dispatched" && await probe.FinishedExecutionsAsync() >= items / 5,
             TimeSpan.FromSeconds(120),
             async () => $"the dispatch to end and a fifth of the calls to finish; {await probe.FinishedExecutionsAsync()} did");
@@ -100,11 +100,11 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
             "job-failed|FanOutItemJob|",
             "a handler call to fail on the lost database");
 
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => await probe.ChildJobsInStateAsync("Succeeded") == items,
             TimeSpan.FromSeconds(180),
             async () => $"all {items} child jobs to succeed; {await probe.ChildJobsInStateAsync("Succeeded")} did.{first.Tail()}{second.Tail()}");
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => await probe.RunFieldAsync(runId, "Completions") is not null,
             TimeSpan.FromSeconds(30),
             async () => $"run {runId} to complete; all {items} jobs succeeded and its succeeded counter says " +
@@ -147,7 +147,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
         await postgres.StopAsync();
         try
         {
-            await Poll.UntilAsync(
+            await Wait.UntilAsync(
                 () => Task.FromResult(hosts.Select((h, i) => h.Lines.Skip(seen[i])).SelectMany(l => l).Any(l => l.StartsWith(jobFailed, StringComparison.Ordinal))),
                 OutageNoticed,
                 () => Task.FromResult(what + string.Concat(hosts.Select(h => h.Tail()))));
@@ -175,7 +175,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
     private static async Task<string> WaitForRunAsync(StorageProbe probe)
     {
         List<string> runs = [];
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
             TimeSpan.FromSeconds(60),
             () => Task.FromResult("the triggered firing to start its run"));

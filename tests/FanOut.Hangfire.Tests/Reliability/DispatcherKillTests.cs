@@ -60,7 +60,7 @@ public sealed class DispatcherKillTests(PostgresServer postgres, ITestOutputHelp
                 // Only a process that runs the dispatch is worth killing: wait until Hangfire gave it the job again and
                 // it holds the lease (a killed dispatcher's lease runs out first), which is when it reads the source.
                 await host.WaitForLineAsync(l => l.StartsWith("dispatch-performing|", StringComparison.Ordinal), MomentTimeout, "the dispatch to run");
-                await Poll.UntilAsync(
+                await Wait.UntilAsync(
                     async () => (await probe.SourceReadsAsync("items")).Count > kill,
                     MomentTimeout,
                     () => Task.FromResult("the dispatch to take the lease and read its source"));
@@ -87,7 +87,7 @@ public sealed class DispatcherKillTests(PostgresServer postgres, ITestOutputHelp
             }
 
             var last = host;
-            await Poll.UntilAsync(
+            await Wait.UntilAsync(
                 async () => await probe.RunFieldAsync(runId, "Status") == "dispatched"
                             && (await probe.DispatchJobsAsync("items")).All(j => j.State == "Succeeded"),
                 TimeSpan.FromSeconds(120),
@@ -149,7 +149,7 @@ public sealed class DispatcherKillTests(PostgresServer postgres, ITestOutputHelp
     private static async Task<string> WaitForRunAsync(StorageProbe probe)
     {
         List<string> runs = [];
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
             TimeSpan.FromSeconds(60),
             () => Task.FromResult("the triggered firing to start its run"));

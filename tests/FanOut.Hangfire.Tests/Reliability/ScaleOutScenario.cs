@@ -1,5 +1,4 @@
 using System.Globalization;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire;
 using Xunit.Abstractions;
 
@@ -86,13 +85,13 @@ public static class ScaleOutScenario
                 hosts.Add(await HostProcess.StartAsync($"server-{(char)('a' + i)}", database, settings, output));
             }
 
-            await Poll.UntilAsync(
+            await Wait.UntilAsync(
                 async () => (await probe.DispatchJobsAsync(Items)).Count >= Firings,
                 TimeSpan.FromSeconds(Firings * 2 + 60),
                 async () => $"{Firings} firings of '{Items}'; there were {(await probe.DispatchJobsAsync(Items)).Count}");
             StopSchedules(database);
 
-            await Poll.UntilAsync(
+            await Wait.UntilAsync(
                 async () => await IdleAsync(probe),
                 TimeSpan.FromSeconds(120),
                 async () => $"the servers to finish every firing and job; {await probe.ChildJobsInStateAsync("Enqueued")} jobs are still enqueued");

@@ -39,7 +39,7 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
         try
         {
             runId = await WaitForRunAsync(probe);
-            await Poll.UntilAsync(
+            await Wait.UntilAsync(
                 async () => await probe.FinishedExecutionsAsync() >= items * 3 / 10,
                 TimeSpan.FromSeconds(120),
                 async () => $"30% of the {items} calls to finish; {await probe.FinishedExecutionsAsync()} did");
@@ -50,12 +50,12 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
             output.WriteLine($"Killed {second.Name} (pid {second.Pid}) at {killedAt:HH:mm:ss.fff} with {interrupted.Count} jobs processing.");
             restarted = await HostProcess.StartAsync("worker-b-restarted", database, settings, output);
 
-            await Poll.UntilAsync(
+            await Wait.UntilAsync(
                 async () => await probe.ChildJobsInStateAsync("Succeeded") == items,
                 TimeSpan.FromSeconds(180),
                 async () => $"all {items} child jobs to succeed; {await probe.ChildJobsInStateAsync("Succeeded")} did, " +
                             $"{await probe.ChildJobsInStateAsync("Processing")} are processing");
-            await Poll.UntilAsync(
+            await Wait.UntilAsync(
                 async () => await probe.RunFieldAsync(runId, "Completions") is not null,
                 TimeSpan.FromSeconds(30),
                 async () => $"run {runId} to complete; all {items} jobs succeeded and its succeeded counter says " +
@@ -112,7 +112,7 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
     private static async Task<string> WaitForRunAsync(StorageProbe probe)
     {
         List<string> runs = [];
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
             TimeSpan.FromSeconds(60),
             () => Task.FromResult("the triggered firing to start its run"));

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace FanOut.Hangfire.Tests.Samples;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace FanOut.Hangfire.Tests.Fakes;
+namespace FanOut.Hangfire.Testing;
 
 /// <summary>What the handlers of one test saw, shared through DI as a singleton.</summary>
 public sealed class Recorder

@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using FanOut.Hangfire.Dispatch;
-using FanOut.Hangfire.PostgreSql;
-using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.PostgreSql;
@@ -14,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace FanOut.Hangfire.Tests;
+namespace FanOut.Hangfire.PostgreSql.Tests;
 
 /// <summary>The PostgreSQL fast path at work: when it is used, what it guarantees, and when it steps aside.</summary>
 [Collection(PostgresCollection.Name)]

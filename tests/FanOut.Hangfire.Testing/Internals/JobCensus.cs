@@ -1,8 +1,9 @@
+using FanOut.Hangfire.Jobs;
 using Hangfire;
 using Hangfire.Storage;
 using Hangfire.Storage.Monitoring;
 
-namespace FanOut.Hangfire.Tests.Infrastructure;
+namespace FanOut.Hangfire.Testing;
 
 /// <summary>Every child job the storage holds in any state, read back through Hangfire's monitoring API.</summary>
 public sealed record ChildJob(string JobId, string State, string HandlerId, string RunId, string ItemKey, string? Queue);

@@ -2,7 +2,7 @@ using Hangfire;
 using Hangfire.Storage;
 using Npgsql;
 
-namespace FanOut.Hangfire.Tests;
+namespace FanOut.Hangfire.PostgreSql.Tests;
 
 /// <summary>
 /// What PostgreSQL and Hangfire's storage API hold for the child jobs of one run, keyed by (handler, item) and with the
@@ -88,7 +88,7 @@ internal static class PostgreSqlFastPathRows
 
     /// <summary>The ids of the run's child jobs, as Hangfire's monitoring API lists them.</summary>
     public static List<string> JobIds(JobStorage storage, string runId) =>
-        Infrastructure.JobCensus.ChildJobs(storage).Where(j => j.RunId == runId).Select(j => j.JobId).ToList();
+        JobCensus.ChildJobs(storage).Where(j => j.RunId == runId).Select(j => j.JobId).ToList();
 
     // The enqueue time differs from job to job; that it is there is checked apart.
     private static string Describe(IDictionary<string, string> data) =>

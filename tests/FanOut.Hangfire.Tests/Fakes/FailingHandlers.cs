@@ -1,15 +1,5 @@
 namespace FanOut.Hangfire.Tests.Fakes;
 
-public sealed class RecordingHandler(Recorder recorder) : IFanOutHandler<string>
-{
-    public Task HandleAsync(string item, FanOutContext context, CancellationToken cancellationToken)
-    {
-        recorder.NextAttempt(context.HandlerId, item);
-        recorder.Calls.Add((context.HandlerId, item, context));
-        return Task.CompletedTask;
-    }
-}
-
 /// <summary>Fails the first attempt of every item whose number is divisible by 3, then succeeds.</summary>
 public sealed class FlakyHandler(Recorder recorder) : IFanOutHandler<string>
 {

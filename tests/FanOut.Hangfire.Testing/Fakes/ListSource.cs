@@ -1,4 +1,4 @@
-namespace FanOut.Hangfire.Tests.Fakes;
+namespace FanOut.Hangfire.Testing;
 
 /// <summary>Items a test puts in, streamed back in order.</summary>
 public sealed class TestItems

@@ -1,14 +1,11 @@
 using System.Globalization;
 using FanOut.Hangfire.Dispatch;
-using FanOut.Hangfire.PostgreSql;
-using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
 using Hangfire.Client;
 using Hangfire.Common;
 using Hangfire.States;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace FanOut.Hangfire.Tests;
+namespace FanOut.Hangfire.PostgreSql.Tests;
 
 /// <summary>
 /// The same items sent through the generic path and through the PostgreSQL fast path, into one database: what the

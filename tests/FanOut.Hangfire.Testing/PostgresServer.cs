@@ -4,8 +4,9 @@ using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text;
 using Npgsql;
+using Xunit;
 
-namespace FanOut.Hangfire.Tests.Infrastructure;
+namespace FanOut.Hangfire.Testing;
 
 /// <summary>
 /// A PostgreSQL server for the tests of the <c>postgres</c> collection. Uses the server named by

@@ -1,3 +1,4 @@
+using FluentAssertions;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.InMemory;
@@ -7,11 +8,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FanOut.Hangfire.Tests.Infrastructure;
+namespace FanOut.Hangfire.Testing;
 
-/// <summary>A real generic host with Hangfire (a real BackgroundJobServer) and FanOut, on a storage a test chooses.</summary>
+/// <summary>
+/// A real generic host with Hangfire (a real BackgroundJobServer) and FanOut, on a storage a test chooses. The tests'
+/// hosts have a fast-polling server; the overloads taking the server's options build the same host with a server set up
+/// otherwise, or none (the benchmarks keep Hangfire's defaults).
+/// </summary>
 public sealed class TestHost : IAsyncDisposable
 {
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+
     private readonly IHost _host;
 
     private TestHost(IHost host, JobStorage storage)
@@ -56,11 +63,19 @@ public sealed class TestHost : IAsyncDisposable
         Action<IFanOutBuilder> configure,
         Action<IServiceCollection>? services = null,
         int workers = 4,
-        bool server = true)
+        bool server = true) =>
+        Build(storage, configure, services, server ? FastPollingServer(workers) : null);
+
+    /// <summary>Builds a host whose Hangfire server <paramref name="hangfireServer"/> sets up; without it, the host has no server.</summary>
+    public static IHost Build(
+        JobStorage storage,
+        Action<IFanOutBuilder> configure,
+        Action<IServiceCollection>? services,
+        Action<BackgroundJobServerOptions>? hangfireServer)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        AddHangfire(builder.Services, storage, workers, server);
+        AddHangfire(builder.Services, storage, hangfireServer);
         services?.Invoke(builder.Services);
         configure(builder.Services.AddFanOut());
         return builder.Build();
@@ -78,16 +93,16 @@ public sealed class TestHost : IAsyncDisposable
         }
         finally
         {
-            host.Dispose();
-            ((IDisposable)storage).Dispose();
-
-            // AddHangfire points Hangfire's static log provider at this host's logger factory, now disposed.
-            global::Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
+            Release(host, storage);
         }
     }
 
     /// <summary>Adds Hangfire on <paramref name="storage"/>, with a fast-polling server unless <paramref name="server"/> is false.</summary>
-    public static void AddHangfire(IServiceCollection services, JobStorage storage, int workers = 4, bool server = true)
+    public static void AddHangfire(IServiceCollection services, JobStorage storage, int workers = 4, bool server = true) =>
+        AddHangfire(services, storage, server ? FastPollingServer(workers) : null);
+
+    /// <summary>Adds Hangfire on <paramref name="storage"/>, with a server <paramref name="hangfireServer"/> sets up, or none.</summary>
+    public static void AddHangfire(IServiceCollection services, JobStorage storage, Action<BackgroundJobServerOptions>? hangfireServer)
     {
         // Hangfire's AddHangfire falls back to static JobStorage.Current and JobActivator.Current; registering both
         // first keeps every host on its own storage and container.
@@ -98,24 +113,34 @@ public sealed class TestHost : IAsyncDisposable
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseStorage(storage));
-        if (server)
+        if (hangfireServer is not null)
         {
-            services.AddHangfireServer(o =>
-            {
-                o.WorkerCount = workers;
-                o.SchedulePollingInterval = TimeSpan.FromMilliseconds(500);
-                o.ServerCheckInterval = TimeSpan.FromSeconds(5);
-                o.ShutdownTimeout = TimeSpan.FromSeconds(5);
-                o.Queues = ["default", "critical", "slow", "fanout"];
-            });
+            services.AddHangfireServer(hangfireServer);
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops a host built here, waiting up to <paramref name="timeout"/>, then disposes of it and its storage.</summary>
+    public static async Task StopAsync(IHost host, JobStorage storage, TimeSpan timeout)
     {
-        await _host.StopAsync(TimeSpan.FromSeconds(10));
-        _host.Dispose();
-        (Storage as IDisposable)?.Dispose();
+        await host.StopAsync(timeout);
+        Release(host, storage);
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync(_host, Storage, StopTimeout));
+
+    private static Action<BackgroundJobServerOptions> FastPollingServer(int workers) => o =>
+    {
+        o.WorkerCount = workers;
+        o.SchedulePollingInterval = TimeSpan.FromMilliseconds(500);
+        o.ServerCheckInterval = TimeSpan.FromSeconds(5);
+        o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        o.Queues = ["default", "critical", "slow", "fanout"];
+    };
+
+    private static void Release(IHost host, JobStorage storage)
+    {
+        host.Dispose();
+        (storage as IDisposable)?.Dispose();
 
         // AddHangfire points Hangfire's static log provider at this host's logger factory, now disposed.
         global::Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);

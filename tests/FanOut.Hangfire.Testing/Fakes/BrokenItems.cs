@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace FanOut.Hangfire.Tests.Fakes;
+namespace FanOut.Hangfire.Testing;
 
 /// <summary>Item keys that fail for good until a test removes them.</summary>
 public sealed class BrokenItems
@@ -19,20 +19,6 @@ public sealed class SometimesBrokenHandler(Recorder recorder, BrokenItems broken
         }
 
         recorder.Calls.Add((context.HandlerId, item, context));
-        return Task.CompletedTask;
-    }
-}
-
-/// <summary>Records every completion it is told about.</summary>
-public sealed class CompletionRecorder : IFanOutCompletionHandler
-{
-    private readonly ConcurrentQueue<FanOutCompletion> _completions = new();
-
-    public IReadOnlyCollection<FanOutCompletion> Completions => _completions;
-
-    public Task OnCompletedAsync(FanOutCompletion completion, CancellationToken cancellationToken)
-    {
-        _completions.Enqueue(completion);
         return Task.CompletedTask;
     }
 }

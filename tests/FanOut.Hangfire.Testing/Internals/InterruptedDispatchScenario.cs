@@ -1,16 +1,15 @@
 using FanOut.Hangfire.Dispatch;
-using FanOut.Hangfire.Tests.Fakes;
-using FanOut.Hangfire.Tests.Infrastructure;
+using FluentAssertions;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace FanOut.Hangfire.Tests;
+namespace FanOut.Hangfire.Testing;
 
 /// <summary>
 /// A dispatch that dies after creating the jobs of its third chunk but before committing them, then is retried by
 /// Hangfire as the same run: every (item, handler) job must exist exactly once. Shared by the storage-specific tests.
 /// </summary>
-internal static class InterruptedDispatchScenario
+public static class InterruptedDispatchScenario
 {
     public static async Task RunAsync(JobStorage storage, Action<IFanOutBuilder>? configure = null)
     {

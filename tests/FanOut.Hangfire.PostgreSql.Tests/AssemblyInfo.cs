@@ -1,0 +1,2 @@
+// Hangfire keeps some configuration in statics; hosts are started one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -1,0 +1,5 @@
+namespace FanOut.Hangfire.PostgreSql.Tests;
+
+/// <summary>This project's tests that share a PostgreSQL server (see <see cref="PostgresCollectionDefinition"/>).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PostgresCollection : PostgresCollectionDefinition;
