@@ -14,7 +14,7 @@ namespace FanOut.Hangfire.Tests.Reliability;
 /// must not wait for it: a process that declares the fan-out resumes it once its lease runs out.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DispatchRecoveryTests(PostgresServer postgres, ITestOutputHelper output)
+public sealed class DispatchRecoveryTimeTests(PostgresServer postgres, ITestOutputHelper output)
 {
     private const string FanOutId = "items";
     private const int Items = 20_000;
