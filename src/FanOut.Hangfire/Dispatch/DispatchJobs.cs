@@ -12,8 +12,8 @@ namespace FanOut.Hangfire.Dispatch;
 /// </summary>
 internal static class DispatchJobs
 {
-    /// <summary>Creates and enqueues the job, committing <paramref name="record"/>'s writes with it; returns the job id.</summary>
-    public static string Enqueue(
+    /// <summary>Creates and enqueues the job, committing <paramref name="record"/>'s writes with it.</summary>
+    public static void Enqueue(
         HangfireServices hangfire,
         IStorageConnection connection,
         RegisteredCron cron,
@@ -29,6 +29,5 @@ internal static class DispatchJobs
         hangfire.Enqueue(connection, transaction, job, cron.Options.Queue, reason);
         record(transaction);
         transaction.Commit();
-        return job.Id;
     }
 }
