@@ -18,12 +18,14 @@ public sealed class FanOutOptions
 
     /// <summary>
     /// Gets or sets how long a dispatch holds its fan-out's lease without renewing it. A running dispatch renews it every
-    /// third of this and with every chunk it commits; it matters when a dispatching process dies, since until the lease
-    /// runs out no other dispatch of that fan-out starts, the retry of the interrupted run included. Keep it longer than
-    /// any pause a live process may take (garbage collection, a stalled storage call).
+    /// third of this, from before it reads its source, and with every chunk it commits. It matters when a dispatching
+    /// process dies: until the lease runs out no other dispatch of that fan-out starts, and once it has, a process that
+    /// declares the fan-out resumes the interrupted run from its checkpoint within about 15 seconds, whatever the
+    /// storage's own recovery time. Keep it longer than any pause a live process may take (garbage collection, a stalled
+    /// storage call), since a dispatch whose lease ran out is taken for dead and resumed elsewhere.
     /// </summary>
-    /// <value>The default value is 5 minutes. It must be between 5 seconds and 1 hour.</value>
-    public TimeSpan DispatchLeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+    /// <value>The default value is 30 seconds. It must be between 5 seconds and 1 hour.</value>
+    public TimeSpan DispatchLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how many times Hangfire retries a dispatch that failed (a source that threw, storage that went away).</summary>
     /// <value>The default value is 10, Hangfire's own default.</value>

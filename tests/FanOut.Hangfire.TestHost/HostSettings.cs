@@ -9,6 +9,9 @@ internal sealed class HostSettings
     public const string SectionName = "Host";
     public const string GenericDispatch = "generic";
     public const string PostgreSqlDispatch = "postgresql";
+    public const string TunedStorage = "tuned";
+    public const string RecommendedStorage = "recommended";
+    public const string DefaultStorage = "defaults";
 
     /// <summary>The test run that started this process; when it is gone, this process ends too.</summary>
     public int? ParentPid { get; set; }
@@ -33,6 +36,14 @@ internal sealed class HostSettings
 
     /// <summary>How long each handler call works before it records that it finished.</summary>
     public TimeSpan HandlerDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Which Hangfire.PostgreSql options the server runs with: <c>tuned</c> (the settings below, short enough for tests to
+    /// see a dead server's jobs come back within seconds), <c>recommended</c> (what the README recommends: fetches kept
+    /// alive, a 5-minute invisibility timeout, everything else the package's defaults) or <c>defaults</c> (the package's
+    /// own: a 30-minute invisibility timeout, fetches not kept alive). The settings below apply to <c>tuned</c> only.
+    /// </summary>
+    public string Storage { get; set; } = TunedStorage;
 
     /// <summary>Hangfire.PostgreSql: how long a fetched job stays invisible to other workers without a keep-alive.</summary>
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -33,19 +33,7 @@ builder.Services.AddHangfire(c => c
     .UseSimpleAssemblyNameTypeSerializer()
     .UseRecommendedSerializerSettings()
     .UseFilter(new JobLinesFilter())
-    .UsePostgreSqlStorage(
-        o => o.UseNpgsqlConnection(connectionString),
-        new PostgreSqlStorageOptions
-        {
-            PrepareSchemaIfNecessary = true,
-            QueuePollInterval = settings.QueuePollInterval,
-            // A job fetched by a process that died comes back after this; a live worker's fetch is kept alive below.
-            InvisibilityTimeout = settings.InvisibilityTimeout,
-            UseSlidingInvisibilityTimeout = settings.SlidingInvisibilityTimeout,
-            // Locks are rows; one left by a killed process (say, mid state change) blocks its job until it expires.
-            DistributedLockTimeout = settings.DistributedLockTimeout,
-            CountersAggregateInterval = settings.CountersAggregateInterval,
-        }));
+    .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), StorageOptions(settings)));
 builder.Services.AddHangfireServer(o =>
 {
     o.WorkerCount = settings.Workers;
@@ -76,3 +64,28 @@ if (settings.Trigger is { Length: > 0 } fanOutId)
 
 await host.WaitForShutdownAsync();
 await database.DisposeAsync();
+
+static PostgreSqlStorageOptions StorageOptions(HostSettings settings) => settings.Storage switch
+{
+    HostSettings.TunedStorage => new PostgreSqlStorageOptions
+    {
+        PrepareSchemaIfNecessary = true,
+        QueuePollInterval = settings.QueuePollInterval,
+        // A job fetched by a process that died comes back after this; a live worker's fetch is kept alive below.
+        InvisibilityTimeout = settings.InvisibilityTimeout,
+        UseSlidingInvisibilityTimeout = settings.SlidingInvisibilityTimeout,
+        // Locks are rows; one left by a killed process (say, mid state change) blocks its job until it expires.
+        DistributedLockTimeout = settings.DistributedLockTimeout,
+        CountersAggregateInterval = settings.CountersAggregateInterval,
+    },
+
+    // As the README's "On PostgreSQL" section sets them.
+    HostSettings.RecommendedStorage => new PostgreSqlStorageOptions
+    {
+        UseSlidingInvisibilityTimeout = true,
+        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+    },
+    HostSettings.DefaultStorage => new PostgreSqlStorageOptions(),
+    _ => throw new InvalidOperationException(
+        $"Host:Storage is '{settings.Storage}'; use '{HostSettings.TunedStorage}', '{HostSettings.RecommendedStorage}' or '{HostSettings.DefaultStorage}'."),
+};

@@ -61,6 +61,9 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<ServerCensus>();
         services.TryAddSingleton<ServerWatch>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServerWatch>(sp => sp.GetRequiredService<ServerWatch>()));
+        services.TryAddSingleton<DispatchRecoverySettings>();
+        services.TryAddSingleton<DispatchRecovery>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DispatchRecovery>(sp => sp.GetRequiredService<DispatchRecovery>()));
 
         // The stored jobs, activated by Hangfire in a DI scope per job: the scope is where handlers are resolved from.
         services.TryAddTransient(sp => new FanOutDispatchJob(sp.GetRequiredService<CronDispatcher>()));

@@ -92,11 +92,17 @@ internal sealed partial class CronDispatcher(
         CancellationToken cancellationToken)
     {
         var @event = registry.FindEvent(cron.EventName)!;
+
+        // Every attempt reads the time the run was first triggered, whichever job carries it: the firing's own job, or a
+        // resume enqueued later for the same run (records of earlier versions did not keep it; their job's is the best).
+        var triggeredAt = record?.TriggeredAt ?? (context?.BackgroundJob.CreatedAt is { } createdAt
+            ? new DateTimeOffset(DateTime.SpecifyKind(createdAt, DateTimeKind.Utc))
+            : time.GetUtcNow());
         if (record is null || record.Status == RunRecord.Pending)
         {
             using var connection = hangfire.Storage.GetConnection();
             using var transaction = connection.CreateWriteTransaction();
-            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id), record);
+            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id), record, triggeredAt);
             transaction.Commit();
             record = null;
         }
@@ -116,9 +122,7 @@ internal sealed partial class CronDispatcher(
         {
             var scope = scopes.CreateAsyncScope();
             await using var scopeDisposal = scope.ConfigureAwait(false);
-            var sourceContext = new FanOutSourceContext(cron.Id, cron.EventName, runId, context?.BackgroundJob.CreatedAt is { } createdAt
-                ? new DateTimeOffset(DateTime.SpecifyKind(createdAt, DateTimeKind.Utc))
-                : time.GetUtcNow());
+            var sourceContext = new FanOutSourceContext(cron.Id, cron.EventName, runId, triggeredAt);
             var items = cron.Source.ReadAsync(scope.ServiceProvider, sourceContext, registry.EncoderFor(@event), leaseLost.Token);
             done = await dispatcher.DispatchAsync(
                 runId,
@@ -186,6 +190,8 @@ internal sealed partial class CronDispatcher(
 
     private static (string RunId, bool IsNewFiring) RunIdOf(string? triggeredRunId, PerformContext? context)
     {
+        // A job that names its run (a manual trigger, or a resume of an interrupted run) is never a new firing: it waits
+        // for the lease rather than skipping.
         if (triggeredRunId is not null)
         {
             return (triggeredRunId, false);

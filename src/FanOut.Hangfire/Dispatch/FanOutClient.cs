@@ -73,14 +73,13 @@ internal sealed class FanOutClient(
         var @event = registry.FindEvent(cron.EventName)!;
         using (var connection = hangfire.Storage.GetConnection())
         {
-            var job = hangfire.CreateUninitialized(
+            DispatchJobs.Enqueue(
+                hangfire,
                 connection,
-                DispatchJobCodec.Instance.Create(hangfire, new DispatchJobArgs(fanOutId, runId), cron.Options.Queue),
-                new Dictionary<string, object?>());
-            using var transaction = connection.CreateWriteTransaction();
-            hangfire.Enqueue(connection, transaction, job, cron.Options.Queue, "Triggered through IFanOutClient");
-            runs.Pend(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id));
-            transaction.Commit();
+                cron,
+                runId,
+                "Triggered through IFanOutClient",
+                transaction => runs.Pend(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id)));
         }
 
         return Task.FromResult(runId);

@@ -16,22 +16,29 @@ internal sealed class InterruptedRuns(RunStore runs, TimeProvider time)
     /// <summary>The interrupted runs among the open ones, with when their lease ran out.</summary>
     public IReadOnlyList<InterruptedRun> Find(IStorageConnection connection)
     {
-        var now = time.GetUtcNow();
         var found = new List<InterruptedRun>();
         foreach (var runId in connection.GetAllItemsFromSet(StorageKeys.OpenRuns) ?? [])
         {
-            if (runs.Find(connection, runId) is not { Kind: RunRecord.CronKind, Status: RunRecord.Dispatching } record)
+            if (Find(connection, runId) is { } run)
             {
-                continue;
-            }
-
-            if (DispatchLease.Read(connection, record.Name) is { } lease && lease.RunId == runId && lease.ExpiresAt <= now)
-            {
-                found.Add(new InterruptedRun(record, lease.ExpiresAt));
+                found.Add(run);
             }
         }
 
         return found;
+    }
+
+    /// <summary>The run, if it is interrupted as the list above counts it; null otherwise.</summary>
+    public InterruptedRun? Find(IStorageConnection connection, string runId)
+    {
+        if (runs.Find(connection, runId) is not { Kind: RunRecord.CronKind, Status: RunRecord.Dispatching } record)
+        {
+            return null;
+        }
+
+        return DispatchLease.Read(connection, record.Name) is { } lease && lease.RunId == runId && lease.ExpiresAt <= time.GetUtcNow()
+            ? new InterruptedRun(record, lease.ExpiresAt)
+            : null;
     }
 }
 

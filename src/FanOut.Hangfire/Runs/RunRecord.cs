@@ -14,7 +14,9 @@ internal sealed record RunRecord(
     long DispatchedJobs,
     string? LastKey,
     DateTimeOffset? CompletedAt,
-    int Completions)
+    int Completions,
+    DateTimeOffset? TriggeredAt = null,
+    DateTimeOffset? ResumeRequestedAt = null)
 {
     public const string CronKind = "cron";
     public const string SendKind = "send";

@@ -26,6 +26,8 @@ internal sealed class RunStore(TimeProvider time)
     internal const string LastKeyField = "LastKey";
     internal const string CompletedField = "CompletedAt";
     internal const string CompletionsField = "Completions";
+    internal const string TriggeredField = "TriggeredAt";
+    internal const string ResumeRequestedField = "ResumeRequestedAt";
 
     private static readonly string[] Outcomes = [RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted];
 
@@ -51,7 +53,9 @@ internal sealed class RunStore(TimeProvider time)
             ParseLong(hash.GetValueOrDefault(JobsField)),
             hash.GetValueOrDefault(LastKeyField),
             ParseTime(hash.GetValueOrDefault(CompletedField)),
-            (int)ParseLong(hash.GetValueOrDefault(CompletionsField)));
+            (int)ParseLong(hash.GetValueOrDefault(CompletionsField)),
+            ParseTime(hash.GetValueOrDefault(TriggeredField)),
+            ParseTime(hash.GetValueOrDefault(ResumeRequestedField)));
     }
 
     /// <summary>
@@ -67,6 +71,7 @@ internal sealed class RunStore(TimeProvider time)
             [EventField] = eventName,
             [StatusField] = RunRecord.Pending,
             [HandlersField] = string.Join(',', handlerIds),
+            [TriggeredField] = Now(),
             [ItemsField] = "0",
             [JobsField] = "0",
         });
@@ -75,11 +80,21 @@ internal sealed class RunStore(TimeProvider time)
     }
 
     /// <summary>
-    /// Records that a run's dispatch started; a run not recorded as pending is also listed under its fan-out or event and
+    /// Records that a run's dispatch started, and when the run was triggered (now, unless given), which every later
+    /// attempt of its dispatch reads back; a run not recorded as pending is also listed under its fan-out or event and
     /// put under watch for completion.
     /// </summary>
-    public void Start(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds, RunRecord? pending = null)
+    public void Start(
+        IWriteOnlyTransaction transaction,
+        string runId,
+        string kind,
+        string name,
+        string eventName,
+        IEnumerable<string> handlerIds,
+        RunRecord? pending = null,
+        DateTimeOffset? triggeredAt = null)
     {
+        var now = Now();
         transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
         {
             [KindField] = kind,
@@ -87,7 +102,8 @@ internal sealed class RunStore(TimeProvider time)
             [EventField] = eventName,
             [StatusField] = RunRecord.Dispatching,
             [HandlersField] = string.Join(',', handlerIds),
-            [StartedField] = Now(),
+            [StartedField] = now,
+            [TriggeredField] = triggeredAt is { } at ? Format(at) : now,
             [ItemsField] = "0",
             [JobsField] = "0",
         });
@@ -108,6 +124,10 @@ internal sealed class RunStore(TimeProvider time)
             [LastKeyField] = checkpoint.LastKey ?? string.Empty,
         });
     }
+
+    /// <summary>Records that a resume of the run's interrupted dispatch was asked for, and when.</summary>
+    public void RequestResume(IWriteOnlyTransaction transaction, string runId) =>
+        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string> { [ResumeRequestedField] = Now() });
 
     /// <summary>Ends the dispatch; the run completes when its jobs end (the completion monitor sees to that).</summary>
     public void FinishDispatch(IWriteOnlyTransaction transaction, string runId, string status)
@@ -184,7 +204,9 @@ internal sealed class RunStore(TimeProvider time)
         }
     }
 
-    private string Now() => time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+    private string Now() => Format(time.GetUtcNow());
+
+    private static string Format(DateTimeOffset at) => at.ToString("O", CultureInfo.InvariantCulture);
 
     private static DateTimeOffset? ParseTime(string? value) =>
         DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed) ? parsed : null;

@@ -31,6 +31,9 @@ internal static class StorageKeys
     /// <summary>The distributed lock taken to complete a run.</summary>
     public static string RunLock(string runId) => "fanout:run-lock:" + runId;
 
+    /// <summary>The distributed lock taken to ask for the resume of a run whose dispatcher stopped, so one process asks.</summary>
+    public static string ResumeLock(string runId) => "fanout:resume-lock:" + runId;
+
     /// <summary>The hash naming the execution that holds a cron fan-out's dispatch lease, and until when.</summary>
     public static string Lease(string fanOutId) => "fanout:lease:" + fanOutId;
 

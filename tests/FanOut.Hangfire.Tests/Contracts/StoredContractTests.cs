@@ -113,6 +113,7 @@ public sealed class StoredContractTests
         StorageKeys.OpenRuns.Should().Be("fanout:open-runs", "the set of open runs {0}", Why);
         StorageKeys.RunList("nightly").Should().Be("fanout:runs:nightly", "the list of a fan-out's runs {0}", Why);
         StorageKeys.RunLock("r1").Should().Be("fanout:run-lock:r1", "the lock completing a run {0}", Why);
+        StorageKeys.ResumeLock("r1").Should().Be("fanout:resume-lock:r1", "the lock asking for the resume of an interrupted run {0}", Why);
         StorageKeys.Lease("nightly").Should().Be("fanout:lease:nightly", "the key of a fan-out's dispatch lease {0}", Why);
         StorageKeys.LeaseLock("nightly").Should().Be("fanout:lease-lock:nightly", "the lock guarding a lease {0}", Why);
         StorageKeys.RecurringJob("nightly").Should().Be("fanout:nightly", "the recurring job id of a cron fan-out {0}", Why);
@@ -127,9 +128,9 @@ public sealed class StoredContractTests
         {
             RunStore.KindField, RunStore.NameField, RunStore.EventField, RunStore.StatusField, RunStore.HandlersField,
             RunStore.StartedField, RunStore.FinishedField, RunStore.ItemsField, RunStore.JobsField, RunStore.LastKeyField,
-            RunStore.CompletedField, RunStore.CompletionsField,
+            RunStore.CompletedField, RunStore.CompletionsField, RunStore.TriggeredField, RunStore.ResumeRequestedField,
         }.Should().Equal(
-            ["Kind", "Name", "Event", "Status", "Handlers", "DispatchStartedAt", "DispatchFinishedAt", "DispatchedItems", "DispatchedJobs", "LastKey", "CompletedAt", "Completions"],
+            ["Kind", "Name", "Event", "Status", "Handlers", "DispatchStartedAt", "DispatchFinishedAt", "DispatchedItems", "DispatchedJobs", "LastKey", "CompletedAt", "Completions", "TriggeredAt", "ResumeRequestedAt"],
             "the fields of a run's record {0}",
             Why);
         new[] { RunRecord.CronKind, RunRecord.SendKind }.Should().Equal(["cron", "send"], "a run's kinds {0}", Why);

@@ -46,6 +46,10 @@ public sealed class StorageProbe(string connectionString)
             r => new StoredChildJob(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)),
             ChildJobType);
 
+    /// <summary>How many child jobs went through Hangfire's state machine: <see cref="ChildJobsAsync"/>, counted by the database.</summary>
+    public Task<long> ChildJobsWithAStateAsync() =>
+        ScalarAsync<long>("SELECT count(*) FROM hangfire.job WHERE invocationdata->>'Type' LIKE $1 AND statename IS NOT NULL", ChildJobType);
+
     /// <summary>Child jobs created but never initialized: what a dispatch killed before its chunk committed leaves.</summary>
     public Task<long> UninitializedChildJobsAsync() =>
         ScalarAsync<long>("SELECT count(*) FROM hangfire.job WHERE invocationdata->>'Type' LIKE $1 AND statename IS NULL", ChildJobType);
