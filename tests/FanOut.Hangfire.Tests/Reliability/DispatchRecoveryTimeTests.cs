@@ -45,7 +45,7 @@ public sealed class DispatchRecoveryTimeTests(PostgresServer postgres, ITestOutp
         await using (var first = await HostProcess.StartAsync("dispatcher-1", database, [.. settings, new("Host:Trigger", FanOutId)], output))
         {
             runId = await WaitForRunAsync(probe);
-            await Poll.UntilAsync(
+            await Wait.UntilAsync(
                 async () => await DispatchedItemsAsync(probe, runId) >= KillAfter,
                 TimeSpan.FromSeconds(60),
                 async () => $"{KillAfter} items to be dispatched; {await DispatchedItemsAsync(probe, runId)} were.{first.Tail()}");
@@ -59,7 +59,7 @@ public sealed class DispatchRecoveryTimeTests(PostgresServer postgres, ITestOutp
         var restartedAt = DateTime.UtcNow;
         var restart = Stopwatch.StartNew();
         await using var second = await HostProcess.StartAsync("dispatcher-2", database, settings, output);
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => await probe.ChildJobsWithAStateAsync() >= Items && await probe.RunFieldAsync(runId, "Status") == "dispatched",
             Bound + TimeSpan.FromSeconds(30),
             async () => $"every item's job after the restart; {await probe.ChildJobsWithAStateAsync()} of {Items} exist, {restart.Elapsed.TotalSeconds:F0} s after it.{second.Tail()}");
@@ -90,9 +90,9 @@ public sealed class DispatchRecoveryTimeTests(PostgresServer postgres, ITestOutp
 
         // When the storage hands the old job out at last (a requeue here; its invisibility timeout in production), it is
         // the same run: it finds it dispatched.
-        new BackgroundJobClient(Infrastructure.TestHost.Postgres(database))
+        new BackgroundJobClient(TestHost.Postgres(database))
             .Requeue(oldJobId.ToString(CultureInfo.InvariantCulture)).Should().BeTrue();
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (await probe.DispatchJobsAsync(FanOutId)).Single(j => j.JobId == oldJobId).State == "Succeeded",
             TimeSpan.FromSeconds(60),
             async () => $"the old job to run again; it is {(await probe.DispatchJobsAsync(FanOutId)).Single(j => j.JobId == oldJobId).State}.{second.Tail()}");
@@ -104,7 +104,7 @@ public sealed class DispatchRecoveryTimeTests(PostgresServer postgres, ITestOutp
     private static async Task<string> WaitForRunAsync(StorageProbe probe)
     {
         List<string> runs = [];
-        await Poll.UntilAsync(
+        await Wait.UntilAsync(
             async () => (runs = await probe.RunIdsAsync(FanOutId)).Count > 0,
             TimeSpan.FromSeconds(60),
             () => Task.FromResult("the triggered firing to start its run"));
