@@ -53,5 +53,5 @@ internal static class StorageGuarantees
         return storageOptions?.GetType().GetProperty("MaxExpirationTime")?.GetValue(storageOptions) as TimeSpan?;
     }
 
-    private static string Format(TimeSpan span) => span.ToString("g", CultureInfo.InvariantCulture);
+    private static string Format(TimeSpan span) => span.ToString("c", CultureInfo.InvariantCulture);
 }
