@@ -4,9 +4,12 @@ using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using Hangfire.Redis.StackExchange;
+using Hangfire.Storage.SQLite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace FanOut.Hangfire.Testing;
 
@@ -43,6 +46,22 @@ public sealed class TestHost : IAsyncDisposable
                 QueuePollInterval = TimeSpan.FromMilliseconds(200),
                 PrepareSchemaIfNecessary = true,
             });
+
+    /// <summary>
+    /// Hangfire.Redis.StackExchange under a key prefix of its own. Its succeeded list keeps every job (499 by default),
+    /// so the tests can count them.
+    /// </summary>
+    public static JobStorage Redis(IConnectionMultiplexer connection, string prefix) =>
+        new RedisStorage(connection, new RedisStorageOptions
+        {
+            Prefix = prefix,
+            SucceededListSize = 100_000,
+            DeletedListSize = 100_000,
+        });
+
+    /// <summary>Hangfire.Storage.SQLite in the database file <paramref name="path"/>, polling its queues often.</summary>
+    public static JobStorage Sqlite(string path) =>
+        new SQLiteStorage(path, new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(200) });
 
     /// <summary>Builds and starts a host; <paramref name="configure"/> declares fan-outs on the builder.</summary>
     public static async Task<TestHost> StartAsync(

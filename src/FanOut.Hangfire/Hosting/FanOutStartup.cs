@@ -1,6 +1,7 @@
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Storage;
+using FanOut.Hangfire.Telemetry;
 using Hangfire;
 using Hangfire.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,8 @@ namespace FanOut.Hangfire.Hosting;
 
 /// <summary>
 /// Start-up work, before any Hangfire server starts: check every declaration (options, item types, classes DI must
-/// build, Hangfire itself), then make the recurring jobs the library owns match the enabled cron fan-outs.
+/// build, Hangfire itself), say which guarantees the storage changes, then make the recurring jobs the library owns
+/// match the enabled cron fan-outs.
 /// </summary>
 internal sealed partial class FanOutStartup(IServiceProvider services, ILogger<FanOutStartup> logger) : IHostedLifecycleService
 {
@@ -22,6 +24,7 @@ internal sealed partial class FanOutStartup(IServiceProvider services, ILogger<F
         var registry = services.GetRequiredService<FanOutRegistry>();
         EnsureClassesCanBeBuilt(registry);
         StorageRegistrations.Attach(storage, registry);
+        StorageGuarantees.Check(storage, registry.Options, services.GetRequiredService<FanOutWarnings>());
         SyncRecurringJobs(registry, hangfire);
         return Task.CompletedTask;
     }
