@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 namespace FanOut.Hangfire.Tests;
 
 /// <summary>
-/// DESIGN.md invariant 7: bad configuration fails at start-up naming the fan-out or handler and the problem; bad input
+/// docs/design.md invariant 7: bad configuration fails at start-up naming the fan-out or handler and the problem; bad input
 /// at run time gets a clear exception and loses nothing already sent.
 /// </summary>
 public sealed class BadInputTests

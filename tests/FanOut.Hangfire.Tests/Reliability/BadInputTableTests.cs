@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace FanOut.Hangfire.Tests.Reliability;
 
 /// <summary>
-/// DESIGN.md invariant 7, the cases BadInputTests does not hold yet: every option out of its range, every bad argument
+/// docs/design.md invariant 7, the cases BadInputTests does not hold yet: every option out of its range, every bad argument
 /// to the client, and the run-time surprises (duplicate keys, an oversized item from a source, a dispatch cancelled by a
 /// shutdown, stored jobs whose handler vanished or whose item no longer reads). Each names the thing, and nothing
 /// already sent is lost.

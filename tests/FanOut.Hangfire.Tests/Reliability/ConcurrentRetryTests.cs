@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace FanOut.Hangfire.Tests.Reliability;
 
 /// <summary>
-/// DESIGN.md invariant 1 when Hangfire runs one dispatch job twice at the same time, which it does by design: a
+/// docs/design.md invariant 1 when Hangfire runs one dispatch job twice at the same time, which it does by design: a
 /// Processing job requeued from the dashboard is fetched by another worker while the first still runs it (and so is a
 /// job whose fetch was not kept alive, after the invisibility timeout). The newer execution takes the run's lease over
 /// and resumes from the checkpoint; the older one stops at its next commit (Hangfire aborts it too).

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace FanOut.Hangfire.Tests.Reliability;
 
 /// <summary>
-/// DESIGN.md invariant 5 on Hangfire.PostgreSql, and a regression test: a run's counts were once Hangfire counters, and
+/// docs/design.md invariant 5 on Hangfire.PostgreSql, and a regression test: a run's counts were once Hangfire counters, and
 /// each Hangfire.PostgreSql server folds counter rows into totals at start-up and every
 /// <c>CountersAggregateInterval</c> (5 minutes by default) in two statements that lose increments committed between
 /// them and double-count when two servers fold at once. Runs now count job ids in sets; with aggregation running all

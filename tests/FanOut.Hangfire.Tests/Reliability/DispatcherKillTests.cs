@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace FanOut.Hangfire.Tests.Reliability;
 
 /// <summary>
-/// DESIGN.md invariant 1, the hard way: a 20,000-item cron dispatch on PostgreSQL in a real process, SIGKILLed at many
+/// docs/design.md invariant 1, the hard way: a 20,000-item cron dispatch on PostgreSQL in a real process, SIGKILLed at many
 /// moments from the first chunk to the last, restarted each time and left to Hangfire to retry.
 /// </summary>
 [Collection(PostgresCollection.Name)]

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace FanOut.Hangfire.Tests.Reliability;
 
 /// <summary>
-/// DESIGN.md invariant 3 across processes: a source slower than its cron interval, on three servers. With
+/// docs/design.md invariant 3 across processes: a source slower than its cron interval, on three servers. With
 /// <see cref="FanOutOverlap.Skip"/> a firing that finds a dispatch running is skipped and logged; with
 /// <see cref="FanOutOverlap.Wait"/> it waits and runs after it. Never two dispatches at once.
 /// </summary>

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace FanOut.Hangfire.Tests.Reliability;
 
 /// <summary>
-/// DESIGN.md invariants 2 and 5, the hard way: child jobs running on two server processes, one SIGKILLed mid-way and
+/// docs/design.md invariants 2 and 5, the hard way: child jobs running on two server processes, one SIGKILLed mid-way and
 /// started again. Hangfire.PostgreSql gives a dead worker's jobs back after the invisibility timeout.
 /// </summary>
 [Collection(PostgresCollection.Name)]
