@@ -50,7 +50,7 @@ internal sealed class FanOutHealthCheck(ServerCensus census, HangfireServices ha
             {
                 problems.Add(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"Run {run.Record.RunId} of cron fan-out '{run.Record.Name}' has been stuck dispatching since {run.LeaseExpiredAt:u}, when its dispatch lease ran out: the process dispatching it died or lost the storage. It resumes from its checkpoint once Hangfire hands its dispatch job out again."));
+                    $"Run {run.Record.RunId} of cron fan-out '{run.Record.Name}' has been stuck dispatching since {run.LeaseExpiredAt:u}, when its dispatch lease ran out: the process dispatching it died or lost the storage. A process declaring the fan-out asks for its resume from the checkpoint within about 15 s; a run stuck longer has no live process declaring it."));
             }
 
             if (Servers.Live.Count == 0)

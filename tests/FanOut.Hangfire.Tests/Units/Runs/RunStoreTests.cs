@@ -38,7 +38,7 @@ public sealed class RunStoreTests : IDisposable
 
         var record = _runs.Find(_connection, RunId);
 
-        record.Should().BeEquivalentTo(new RunRecord(RunId, "cron", FanOutId, Event, "pending", HandlerIds, null, null, 0, 0, null, null, 0), o => o.ComparingByMembers<RunRecord>());
+        record.Should().BeEquivalentTo(new RunRecord(RunId, "cron", FanOutId, Event, "pending", HandlerIds, null, null, 0, 0, null, null, 0, TriggeredAt: UnitClock.T0), o => o.ComparingByMembers<RunRecord>());
         Listed(FanOutId).Should().Equal(RunId);
         Watched().Should().Contain(RunId);
     }
@@ -65,7 +65,7 @@ public sealed class RunStoreTests : IDisposable
         Write(t => _runs.Start(t, RunId, RunRecord.SendKind, Event, Event, HandlerIds));
 
         var record = _runs.Find(_connection, RunId)!;
-        record.Should().BeEquivalentTo(new RunRecord(RunId, "send", Event, Event, "dispatching", HandlerIds, UnitClock.T0, null, 0, 0, null, null, 0), o => o.ComparingByMembers<RunRecord>());
+        record.Should().BeEquivalentTo(new RunRecord(RunId, "send", Event, Event, "dispatching", HandlerIds, UnitClock.T0, null, 0, 0, null, null, 0, TriggeredAt: UnitClock.T0), o => o.ComparingByMembers<RunRecord>());
         Listed(Event).Should().Equal(RunId);
         Watched().Should().Contain(RunId);
     }
