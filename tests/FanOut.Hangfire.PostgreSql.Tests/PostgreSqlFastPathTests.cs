@@ -157,7 +157,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         var logs = new LogCapture();
 
         // Without the default expiration cap, which the core warns about on its own.
-        var storage = new Hangfire.InMemory.InMemoryStorage(new Hangfire.InMemory.InMemoryStorageOptions { MaxExpirationTime = null });
+        var storage = new global::Hangfire.InMemory.InMemoryStorage(new global::Hangfire.InMemory.InMemoryStorageOptions { MaxExpirationTime = null });
         await using var host = await TestHost.StartAsync(storage, Declare, logs.AddTo, server: false);
 
         await host.Client.SendManyAsync("tenant/due", new[] { "t-1", "t-2" });
