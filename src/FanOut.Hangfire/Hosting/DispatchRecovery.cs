@@ -28,30 +28,8 @@ internal sealed partial class DispatchRecovery(
     // Another process holding a run's lock is asking for the same resume: no need to wait for it.
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(settings.Interval, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            try
-            {
-                Check();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-            {
-                // Storage outages are expected and temporary; the next look tries again.
-                LogCheckFailed(ex);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        StoragePolling.RunAsync(() => settings.Interval, time, firstAtOnce: false, Check, LogCheckFailed, stoppingToken);
 
     /// <summary>One look: asks for the resume of every interrupted run of a cron fan-out this process declares and has enabled.</summary>
     internal void Check()

@@ -23,29 +23,9 @@ internal sealed class ServerWatch(
     private readonly HashSet<string> _warnedQueues = new(StringComparer.Ordinal);
     private DateTimeOffset? _noServerSince;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(settings.Interval, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            try
-            {
-                Check();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-            {
-                // Storage outages are expected and temporary; the next look tries again.
-            }
-        }
-    }
+    // Storage outages are expected and temporary; a failed look says nothing, the next one tries again.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        StoragePolling.RunAsync(() => settings.Interval, time, firstAtOnce: false, Check, failed: null, stoppingToken);
 
     internal void Check()
     {

@@ -22,30 +22,8 @@ internal sealed partial class RunCompletionMonitor(
 {
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                CheckOpenRuns();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Storage outages are expected and temporary; the next round tries again.
-                LogCheckFailed(ex);
-            }
-
-            try
-            {
-                await Task.Delay(registry.Options.CompletionCheckInterval, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        StoragePolling.RunAsync(() => registry.Options.CompletionCheckInterval, time, firstAtOnce: true, CheckOpenRuns, LogCheckFailed, stoppingToken);
 
     internal void CheckOpenRuns()
     {
