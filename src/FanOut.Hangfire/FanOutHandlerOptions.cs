@@ -23,4 +23,59 @@ public sealed class FanOutHandlerOptions
     /// <summary>Gets or sets the Hangfire queue the handler's jobs run on (lowercase letters, digits, '_' and '-').</summary>
     /// <value>The default value is <c>default</c>.</value>
     public string Queue { get; set; } = "default";
+
+    /// <summary>
+    /// Gets or sets how many calls of this handler may run at once, across all servers. A job over the limit waits in
+    /// storage, not on a worker, and becomes runnable when a call ends.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit.</value>
+    public int? ConcurrencyLimit { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many calls may run at once per concurrency key (set the key with
+    /// <see cref="UseConcurrencyKey{TItem}"/>). Waiting jobs are released oldest first within a key and round-robin
+    /// across keys. Combines with <see cref="ConcurrencyLimit"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit per key.</value>
+    public int? ConcurrencyLimitPerKey { get; set; }
+
+    /// <summary>Gets the throttle on this handler's starts: per throttle key when one is set, else for the whole handler.</summary>
+    public FanOutThrottleOptions Throttle { get; } = new();
+
+    /// <summary>
+    /// Gets or sets the name of a shared limit declared with <c>AddLimit</c>, whose concurrency and throttle settings this
+    /// handler then shares with every other handler using it (its own limit settings must stay unset).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the handler's own settings apply.</value>
+    public string? Limit { get; set; }
+
+    // The key functions, as (the item type they take, the function over an item of it): code only, not configuration.
+    internal (Type ItemType, Func<object?, string?> Of)? ConcurrencyKey { get; private set; }
+
+    internal (Type ItemType, Func<object?, string?> Of)? ThrottleKey { get; private set; }
+
+    /// <summary>
+    /// Sets the key that <see cref="ConcurrencyLimitPerKey"/> counts by, computed from the item at dispatch (a tenant,
+    /// a workspace). A key that is null, empty, longer than 200 characters, or whose function throws fails that item's
+    /// job at dispatch, saying why; the rest of the run goes on.
+    /// </summary>
+    /// <typeparam name="TItem">The handler's item type.</typeparam>
+    /// <param name="key">Computes the key from an item.</param>
+    public void UseConcurrencyKey<TItem>(Func<TItem, string?> key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ConcurrencyKey = (typeof(TItem), item => key((TItem)item!));
+    }
+
+    /// <summary>
+    /// Sets the key the throttle counts by (a channel), computed from the item at dispatch; with none, the throttle is
+    /// for the whole handler. Its rules are those of <see cref="UseConcurrencyKey{TItem}"/>.
+    /// </summary>
+    /// <typeparam name="TItem">The handler's item type.</typeparam>
+    /// <param name="key">Computes the key from an item.</param>
+    public void UseThrottleKey<TItem>(Func<TItem, string?> key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ThrottleKey = (typeof(TItem), item => key((TItem)item!));
+    }
 }

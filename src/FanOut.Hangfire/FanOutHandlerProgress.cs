@@ -3,8 +3,9 @@ namespace FanOut.Hangfire;
 /// <summary>How far one handler's jobs of a run got. Counts change in the same storage transaction as the job states they count.</summary>
 public sealed class FanOutHandlerProgress
 {
-    internal FanOutHandlerProgress(string handlerId, long dispatched, long succeeded, long failed, long deleted)
+    internal FanOutHandlerProgress(string handlerId, long dispatched, long succeeded, long failed, long deleted, long waiting = 0)
     {
+        Waiting = waiting;
         HandlerId = handlerId;
         Dispatched = dispatched;
         Succeeded = succeeded;
@@ -27,6 +28,12 @@ public sealed class FanOutHandlerProgress
     /// <summary>Gets how many were deleted.</summary>
     public long Deleted { get; }
 
-    /// <summary>Gets how many are not in a final state yet: enqueued, processing, or waiting to retry.</summary>
+    /// <summary>
+    /// Gets how many wait for a slot of the handler's limit or for a throttled start (part of <see cref="InFlight"/>):
+    /// in storage, on no worker.
+    /// </summary>
+    public long Waiting { get; }
+
+    /// <summary>Gets how many are not in a final state yet: enqueued, processing, waiting to retry, or waiting for a slot.</summary>
     public long InFlight => Math.Max(0, Dispatched - Succeeded - Failed - Deleted);
 }

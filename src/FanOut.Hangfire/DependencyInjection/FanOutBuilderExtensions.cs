@@ -62,7 +62,7 @@ public static class FanOutBuilderExtensions
     /// so keep it stable; the class behind it can be renamed freely.
     /// </param>
     /// <param name="on">The event the handler listens to.</param>
-    /// <param name="configure">Sets further options: retry attempts and delays, queue.</param>
+    /// <param name="configure">Sets further options: retry attempts and delays, queue, concurrency limits and throttle.</param>
     /// <returns>The builder, to chain further declarations.</returns>
     public static IFanOutBuilder AddHandler<THandler>(
         this IFanOutBuilder builder,
@@ -106,6 +106,27 @@ public static class FanOutBuilderExtensions
         Names.ThrowIfInvalidId(of, "cron fan-out id or event name of a completion handler", nameof(of));
         DeclarationsOf(builder).Add(new CompletionDeclaration(of, typeof(THandler)));
         builder.Services.TryAddScoped<THandler>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Declares a limit that several handlers share (two handlers calling one API share its budget): a global and a
+    /// per-key concurrency limit and a throttle, as on <see cref="FanOutHandlerOptions"/>. A handler uses it by setting
+    /// <see cref="FanOutHandlerOptions.Limit"/> to <paramref name="name"/>; configuration (<c>FanOut:Limits:{name}</c>)
+    /// overrides code.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The limit's name: letters, digits, '-', '_', '.' and '/', unique among limits. Its state in
+    /// storage is named after it, so keep it stable.</param>
+    /// <param name="configure">Sets what the limit allows.</param>
+    /// <returns>The builder, to chain further declarations.</returns>
+    public static IFanOutBuilder AddLimit(this IFanOutBuilder builder, string name, Action<FanOutLimitOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        Names.ThrowIfInvalidId(name, "limit name", nameof(name));
+        DeclarationsOf(builder).AddLimit(name);
+        builder.Services.AddOptions<FanOutLimitOptions>(name).Configure(configure);
         return builder;
     }
 

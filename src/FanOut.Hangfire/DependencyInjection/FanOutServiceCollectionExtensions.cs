@@ -1,6 +1,7 @@
 using FanOut.Hangfire;
 using FanOut.Hangfire.Dispatch;
 using FanOut.Hangfire.Execution;
+using FanOut.Hangfire.Flow;
 using FanOut.Hangfire.Hosting;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
@@ -39,6 +40,7 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FanOutOptions>, FanOutOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CronFanOutOptions>, FanOutOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FanOutHandlerOptions>, FanOutOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FanOutLimitOptions>, FanOutOptionsValidator>());
 
         services.TryAddSingleton<FanOutRegistry>();
         services.TryAddSingleton<FanOutWarnings>();
@@ -54,6 +56,11 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<IFanOutClient, FanOutClient>();
         services.TryAddSingleton<FanOutRuns>();
         services.TryAddSingleton<IFanOutRuns>(sp => sp.GetRequiredService<FanOutRuns>());
+        services.TryAddSingleton<FlowLocks>();
+        services.TryAddSingleton<CallRegistry>();
+        services.TryAddSingleton<FlowControl>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlowMaintenance>());
+        AddFlowStateChanger(services);
         services.TryAddSingleton<ItemExecutor>();
         services.TryAddSingleton<CompletionExecutor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RunCompletionMonitor>());
@@ -74,6 +81,39 @@ public static class FanOutServiceCollectionExtensions
         return new FanOutBuilder(services, declarations);
     }
 
+    // Hangfire's servers and DI-made clients use a state changer from DI only when the job factory and performer are there
+    // too; these are the ones Hangfire would make, and the state changer (the application's own, if it registered one)
+    // runs each change inside a flow scope, so limits stay locked until the change has committed.
+    private static void AddFlowStateChanger(IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(FlowStateChangerAdded)))
+        {
+            return;
+        }
+
+        services.AddSingleton(new FlowStateChangerAdded());
+        services.TryAddSingleton<global::Hangfire.Client.IBackgroundJobFactory>(sp =>
+            new global::Hangfire.Client.BackgroundJobFactory(sp.GetRequiredService<global::Hangfire.Common.IJobFilterProvider>()));
+        services.TryAddSingleton<global::Hangfire.Server.IBackgroundJobPerformer>(sp =>
+            new global::Hangfire.Server.BackgroundJobPerformer(sp.GetRequiredService<global::Hangfire.Common.IJobFilterProvider>(), sp.GetRequiredService<global::Hangfire.JobActivator>()));
+
+        var existing = services.LastOrDefault(d => d.ServiceType == typeof(global::Hangfire.States.IBackgroundJobStateChanger));
+        Func<IServiceProvider, global::Hangfire.States.IBackgroundJobStateChanger> inner = existing switch
+        {
+            null => sp => new global::Hangfire.States.BackgroundJobStateChanger(sp.GetRequiredService<global::Hangfire.Common.IJobFilterProvider>()),
+            { ImplementationInstance: global::Hangfire.States.IBackgroundJobStateChanger instance } => _ => instance,
+            { ImplementationFactory: { } factory } => sp => (global::Hangfire.States.IBackgroundJobStateChanger)factory(sp),
+            { ImplementationType: { } type } => sp => (global::Hangfire.States.IBackgroundJobStateChanger)ActivatorUtilities.CreateInstance(sp, type),
+            _ => sp => new global::Hangfire.States.BackgroundJobStateChanger(sp.GetRequiredService<global::Hangfire.Common.IJobFilterProvider>()),
+        };
+        if (existing is not null)
+        {
+            services.Remove(existing);
+        }
+
+        services.AddSingleton<global::Hangfire.States.IBackgroundJobStateChanger>(sp => new FlowStateChanger(inner(sp), sp.GetRequiredService<FlowLocks>()));
+    }
+
     /// <summary>Adds the fan-out services and configures the options shared by every fan-out.</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Configures <see cref="FanOutOptions"/>.</param>
@@ -89,7 +129,7 @@ public static class FanOutServiceCollectionExtensions
 
     /// <summary>
     /// Adds the fan-out services and binds options from configuration: the shared options from the section itself,
-    /// each cron fan-out from <c>CronFanOuts:{id}</c> and each handler from <c>Handlers:{id}</c>. Configuration
+    /// each cron fan-out from <c>CronFanOuts:{id}</c> and each handler from <c>Handlers:{id}</c> and each shared limit from <c>Limits:{name}</c>. Configuration
     /// overrides what code sets, so appsettings.json can change a schedule or disable a fan-out.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -103,6 +143,10 @@ public static class FanOutServiceCollectionExtensions
         services.AddSingleton<IPostConfigureOptions<FanOutOptions>>(new ConfigurationOverrides(configuration));
         services.AddSingleton<IPostConfigureOptions<CronFanOutOptions>>(new ConfigurationOverrides(configuration));
         services.AddSingleton<IPostConfigureOptions<FanOutHandlerOptions>>(new ConfigurationOverrides(configuration));
+        services.AddSingleton<IPostConfigureOptions<FanOutLimitOptions>>(new ConfigurationOverrides(configuration));
         return builder;
     }
+
+    /// <summary>Marks a service collection whose state changer was wrapped already.</summary>
+    private sealed class FlowStateChangerAdded;
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using FanOut.Hangfire.Flow;
 using FanOut.Hangfire.Items;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
@@ -25,6 +26,7 @@ public sealed class FanOutChunk
     private readonly IReadOnlyDictionary<string, object?> _parameters;
     private readonly Action<IWriteOnlyTransaction> _checkpoint;
     private readonly Action<string> _warn;
+    private readonly FlowControl? _flow;
 
     internal FanOutChunk(
         HangfireServices hangfire,
@@ -35,8 +37,10 @@ public sealed class FanOutChunk
         IReadOnlyDictionary<string, object?> parameters,
         Action<IWriteOnlyTransaction> checkpoint,
         Task previousCommit,
-        Action<string> warn)
+        Action<string> warn,
+        FlowControl? flow = null)
     {
+        _flow = @event.Handlers.Any(h => h.Limit is not null) ? flow : null;
         _hangfire = hangfire;
         Connection = connection;
         RunId = runId;
@@ -69,6 +73,9 @@ public sealed class FanOutChunk
     /// <summary>Gets the commit of the chunk before this one; this chunk may commit only once it completed successfully.</summary>
     public Task PreviousCommit { get; }
 
+    /// <summary>The limits the chunk's jobs were decided under, locked until the chunk has committed; null when none.</summary>
+    internal FlowScope? FlowScope { get; private set; }
+
     /// <summary>
     /// Creates the chunk's jobs as Hangfire's client does, on <paramref name="connection"/>: each through Hangfire's job
     /// factory and client filters, as a job without state that expires unless initialized. Then it opens one write
@@ -95,14 +102,63 @@ public sealed class FanOutChunk
             }
         }
 
-        using var transaction = connection.CreateWriteTransaction();
-        foreach (var (backgroundJob, handler) in created)
+        if (_flow is null)
         {
-            _hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, $"Dispatched by run {RunId}");
+            using var transaction = connection.CreateWriteTransaction();
+            foreach (var (backgroundJob, handler) in created)
+            {
+                _hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, $"Dispatched by run {RunId}");
+            }
+
+            beforeCommit(transaction);
+            transaction.Commit();
+            return;
         }
 
-        beforeCommit(transaction);
-        transaction.Commit();
+        WriteLimitedJobs(_flow, connection, created, beforeCommit);
+    }
+
+    // The jobs of limited handlers start waiting (or are admitted, or fail on a bad key), decided under their limits'
+    // locks, which stay held until the chunk has committed (the dispatcher lets them go), so no other process reads a
+    // limit's state in between.
+    private void WriteLimitedJobs(
+        FlowControl flow,
+        IStorageConnection connection,
+        List<(BackgroundJob Job, RegisteredHandler Handler)> created,
+        Action<IWriteOnlyTransaction> beforeCommit)
+    {
+        FlowScope?.ReleaseLocks();
+        var scope = FlowScope.OpenForChunk(flow.Locks);
+        try
+        {
+            using var transaction = connection.CreateWriteTransaction();
+            var reason = $"Dispatched by run {RunId}";
+            foreach (var (backgroundJob, handler) in created)
+            {
+                if (handler.Limit is null)
+                {
+                    _hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, reason);
+                    continue;
+                }
+
+                var args = ItemJobCodec.Instance.TryRead(backgroundJob.Job, out var job) ? job : throw new InvalidOperationException("A child job was created without its arguments.");
+                var state = flow.Arrive(scope, transaction, backgroundJob.Id, handler, args.ItemKey, args.ItemJson);
+                using (scope.SettingState(backgroundJob.Id))
+                {
+                    _hangfire.Apply(connection, transaction, backgroundJob, state ?? new global::Hangfire.States.EnqueuedState(handler.Options.Queue) { Reason = reason });
+                }
+            }
+
+            beforeCommit(transaction);
+            transaction.Commit();
+            scope.Detach();
+            FlowScope = scope;
+        }
+        catch
+        {
+            scope.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using FanOut.Hangfire.Flow;
 using FanOut.Hangfire.Items;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
@@ -20,7 +21,8 @@ internal sealed class RunDispatcher(
     RunStore runs,
     FanOutRegistry registry,
     FanOutWarnings warnings,
-    DispatchHooks hooks)
+    DispatchHooks hooks,
+    FlowControl flow)
 {
     // Chunks that may still be committing while the next one is written (a writer that commits before it returns, as the
     // generic one does, never has any): the database commits one while Hangfire's state machine decides the next one's
@@ -116,7 +118,7 @@ internal sealed class RunDispatcher(
 
         guard?.EnsureHeld();
         using var connection = hangfire.Storage.GetConnection();
-        var commit = writer.WriteAsync(new FanOutChunk(
+        var written = new FanOutChunk(
             hangfire,
             connection,
             runId,
@@ -130,8 +132,39 @@ internal sealed class RunDispatcher(
                 hooks.ChunkCommitting?.Invoke(runId, new DispatchCheckpointInfo(next.Items, next.Jobs));
             },
             previous.Commit,
-            message => warnings.Raise("chunk-writer:" + message, message)));
+            message => warnings.Raise("chunk-writer:" + message, message),
+            flow);
+        Task commit;
+        try
+        {
+            commit = writer.WriteAsync(written);
+        }
+        catch
+        {
+            written.FlowScope?.ReleaseLocks();
+            throw;
+        }
+
+        if (written.FlowScope is { } scope)
+        {
+            commit = ReleaseLimitsAfterAsync(commit, scope);
+        }
+
         return new PendingChunk(commit, previous.Checkpoint, next);
+    }
+
+    /// <summary>Once the chunk committed: fills the slots its limits have free, then lets the limits' locks go.</summary>
+    private async Task ReleaseLimitsAfterAsync(Task commit, FlowScope scope)
+    {
+        try
+        {
+            await commit.ConfigureAwait(false);
+            flow.AfterChunk(scope);
+        }
+        finally
+        {
+            scope.ReleaseLocks();
+        }
     }
 
     private static async Task AwaitCommitAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)

@@ -20,6 +20,9 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
     public const string Failed = "failed";
     public const string Deleted = "deleted";
 
+    /// <summary>Not an outcome but a count kept the same way: the jobs waiting for a slot of their limit or a throttled start.</summary>
+    public const string Waiting = "waiting";
+
     public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
     {
         if (OutcomeOf(context.NewState.Name) is not { } outcome || !ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
@@ -47,12 +50,16 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         }
 
         transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, outcome), context.BackgroundJob.Id);
-        transaction.AddToSet(StorageKeys.OpenRuns, job.RunId);
+        if (outcome != Waiting)
+        {
+            transaction.AddToSet(StorageKeys.OpenRuns, job.RunId);
+        }
     }
 
     private static string? OutcomeOf(string? stateName) =>
         string.Equals(stateName, SucceededState.StateName, StringComparison.OrdinalIgnoreCase) ? Succeeded
         : string.Equals(stateName, FailedState.StateName, StringComparison.OrdinalIgnoreCase) ? Failed
         : string.Equals(stateName, DeletedState.StateName, StringComparison.OrdinalIgnoreCase) ? Deleted
+        : FanOutWaitingState.IsWaiting(stateName) ? Waiting
         : null;
 }

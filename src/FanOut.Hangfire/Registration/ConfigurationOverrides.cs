@@ -9,10 +9,12 @@ namespace FanOut.Hangfire.Registration;
 internal sealed class ConfigurationOverrides(IConfigurationSection section) :
     IPostConfigureOptions<FanOutOptions>,
     IPostConfigureOptions<CronFanOutOptions>,
-    IPostConfigureOptions<FanOutHandlerOptions>
+    IPostConfigureOptions<FanOutHandlerOptions>,
+    IPostConfigureOptions<FanOutLimitOptions>
 {
     public const string CronFanOutsSection = "CronFanOuts";
     public const string HandlersSection = "Handlers";
+    public const string LimitsSection = "Limits";
 
     public void PostConfigure(string? name, FanOutOptions options)
     {
@@ -39,6 +41,14 @@ internal sealed class ConfigurationOverrides(IConfigurationSection section) :
             var handler = section.GetSection(HandlersSection).GetSection(name);
             ClearIfConfigured(handler, nameof(FanOutHandlerOptions.RetryDelays), options.RetryDelays);
             handler.Bind(options);
+        }
+    }
+
+    public void PostConfigure(string? name, FanOutLimitOptions options)
+    {
+        if (name is not null)
+        {
+            section.GetSection(LimitsSection).GetSection(name).Bind(options);
         }
     }
 

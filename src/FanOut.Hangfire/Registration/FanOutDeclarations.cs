@@ -6,12 +6,25 @@ internal sealed class FanOutDeclarations
     private readonly List<CronDeclaration> _crons = [];
     private readonly List<HandlerDeclaration> _handlers = [];
     private readonly List<CompletionDeclaration> _completions = [];
+    private readonly List<string> _limits = [];
 
     public IReadOnlyList<CronDeclaration> Crons => _crons;
 
     public IReadOnlyList<HandlerDeclaration> Handlers => _handlers;
 
     public IReadOnlyList<CompletionDeclaration> Completions => _completions;
+
+    public IReadOnlyList<string> Limits => _limits;
+
+    public void AddLimit(string name)
+    {
+        if (_limits.Any(l => string.Equals(l, name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException($"A limit named '{name}' is already declared; names must be unique.", nameof(name));
+        }
+
+        _limits.Add(name);
+    }
 
     public void Add(CronDeclaration cron)
     {

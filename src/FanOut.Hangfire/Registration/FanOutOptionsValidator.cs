@@ -7,7 +7,8 @@ namespace FanOut.Hangfire.Registration;
 internal sealed class FanOutOptionsValidator :
     IValidateOptions<FanOutOptions>,
     IValidateOptions<CronFanOutOptions>,
-    IValidateOptions<FanOutHandlerOptions>
+    IValidateOptions<FanOutHandlerOptions>,
+    IValidateOptions<FanOutLimitOptions>
 {
     public ValidateOptionsResult Validate(string? name, FanOutOptions options)
     {
@@ -90,7 +91,65 @@ internal sealed class FanOutOptionsValidator :
         }
 
         AddRetryErrors(result, what, string.Empty, options.RetryAttempts, options.RetryDelays);
+        AddLimitErrors(result, what, options.ConcurrencyLimit, options.ConcurrencyLimitPerKey, options.Throttle);
+        if (options.Limit is not null && Names.IdProblem(options.Limit) is { } limitProblem)
+        {
+            result.AddError($"{what}: Limit '{options.Limit}' {limitProblem}.");
+        }
+
+        if (options.Limit is not null && (options.ConcurrencyLimit is not null || options.ConcurrencyLimitPerKey is not null || options.Throttle.PermitLimit is not null))
+        {
+            result.AddError($"{what} uses the shared limit '{options.Limit}' and sets limits of its own (ConcurrencyLimit, ConcurrencyLimitPerKey or Throttle.PermitLimit); set them on the shared limit, or drop Limit.");
+        }
+
         return result.Build();
+    }
+
+    public ValidateOptionsResult Validate(string? name, FanOutLimitOptions options)
+    {
+        var result = new ValidateOptionsResultBuilder();
+        var what = $"Limit '{name}'";
+        AddLimitErrors(result, what, options.ConcurrencyLimit, options.ConcurrencyLimitPerKey, options.Throttle);
+        if (options.ConcurrencyLimit is null && options.ConcurrencyLimitPerKey is null && options.Throttle.PermitLimit is null)
+        {
+            result.AddError($"{what} limits nothing: set ConcurrencyLimit, ConcurrencyLimitPerKey or Throttle.PermitLimit.");
+        }
+
+        return result.Build();
+    }
+
+    private static void AddLimitErrors(ValidateOptionsResultBuilder result, string what, int? concurrency, int? perKey, FanOutThrottleOptions throttle)
+    {
+        const int Max = 100_000;
+        if (concurrency is < 1 or > Max)
+        {
+            result.AddError($"{what}: ConcurrencyLimit must be between 1 and {Max}, not {concurrency}.");
+        }
+
+        if (perKey is < 1 or > Max)
+        {
+            result.AddError($"{what}: ConcurrencyLimitPerKey must be between 1 and {Max}, not {perKey}.");
+        }
+
+        if (concurrency is { } global && perKey is { } keyed && keyed > global)
+        {
+            result.AddError($"{what}: ConcurrencyLimitPerKey ({keyed}) is more than ConcurrencyLimit ({global}); a key can never use more than the whole limit.");
+        }
+
+        if (throttle.PermitLimit is < 1 or > Max)
+        {
+            result.AddError($"{what}: Throttle.PermitLimit must be between 1 and {Max}, not {throttle.PermitLimit}.");
+        }
+
+        if (throttle.Window < TimeSpan.FromMilliseconds(100) || throttle.Window > TimeSpan.FromDays(1))
+        {
+            result.AddError($"{what}: Throttle.Window must be between 100 milliseconds and 1 day, not {throttle.Window}.");
+        }
+
+        if (throttle.Burst is < 1 or > Max)
+        {
+            result.AddError($"{what}: Throttle.Burst must be between 1 and {Max}, not {throttle.Burst}.");
+        }
     }
 
     public static CronExpression ParseCron(string expression)

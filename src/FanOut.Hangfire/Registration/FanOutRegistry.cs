@@ -13,24 +13,44 @@ internal sealed class FanOutRegistry
     private readonly Dictionary<string, RegisteredHandler> _handlers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RegisteredEvent> _events = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Type> _completionHandlers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RegisteredLimit> _limits = new(StringComparer.Ordinal);
 
     public FanOutRegistry(
         FanOutDeclarations declarations,
         IOptions<FanOutOptions> options,
         IOptionsMonitor<CronFanOutOptions> cronOptions,
-        IOptionsMonitor<FanOutHandlerOptions> handlerOptions)
+        IOptionsMonitor<FanOutHandlerOptions> handlerOptions,
+        IOptionsMonitor<FanOutLimitOptions> limitOptions)
     {
         var problems = new List<string>();
         Options = Resolve(() => options.Value, problems) ?? new FanOutOptions();
         DispatchRetry = RetryPolicies.Create(Options.DispatchRetryAttempts, Options.DispatchRetryDelays);
 
+        var shared = new Dictionary<string, RegisteredLimit>(StringComparer.Ordinal);
+        foreach (var name in declarations.Limits)
+        {
+            if (Resolve(() => limitOptions.Get(name), problems) is { } limit)
+            {
+                shared.Add(name, LimitFrom(name, shared: true, limit.ConcurrencyLimit, limit.ConcurrencyLimitPerKey, limit.Throttle));
+            }
+        }
+
         foreach (var declaration in declarations.Handlers)
         {
-            var handler = ResolveHandler(declaration, handlerOptions, problems);
+            var handler = ResolveHandler(declaration, handlerOptions, shared, problems);
             if (handler is not null)
             {
                 _handlers.Add(handler.Id, handler);
+                if (handler.Limit is { } handlerLimit)
+                {
+                    _limits.TryAdd(handlerLimit.Budget.StorageId, handlerLimit.Budget);
+                }
             }
+        }
+
+        foreach (var unused in shared.Keys.Where(name => !_limits.ContainsKey(shared[name].StorageId)))
+        {
+            problems.Add($"Limit '{unused}' is declared, but no handler uses it; set Limit = \"{unused}\" on the handlers that share it, or remove it.");
         }
 
         foreach (var group in _handlers.Values.GroupBy(h => h.EventName, StringComparer.Ordinal))
@@ -85,6 +105,11 @@ internal sealed class FanOutRegistry
 
     public RegisteredHandler? FindHandler(string id) => _handlers.GetValueOrDefault(id);
 
+    /// <summary>The budgets in use, each once, by storage id: the handlers' own limits and the shared ones.</summary>
+    public IReadOnlyCollection<RegisteredLimit> Limits => _limits.Values;
+
+    public RegisteredLimit? FindLimit(string storageId) => _limits.GetValueOrDefault(storageId);
+
     public RegisteredEvent? FindEvent(string name) => _events.GetValueOrDefault(name);
 
     /// <summary>The completion handler for the runs of a cron fan-out or event, if one is declared.</summary>
@@ -97,6 +122,7 @@ internal sealed class FanOutRegistry
     private static RegisteredHandler? ResolveHandler(
         HandlerDeclaration declaration,
         IOptionsMonitor<FanOutHandlerOptions> monitor,
+        Dictionary<string, RegisteredLimit> shared,
         List<string> problems)
     {
         var options = Resolve(() => monitor.Get(declaration.Id), problems);
@@ -119,8 +145,74 @@ internal sealed class FanOutRegistry
             declaration.ItemType,
             options,
             invoker,
-            RetryPolicies.Create(options.RetryAttempts, options.RetryDelays));
+            RetryPolicies.Create(options.RetryAttempts, options.RetryDelays),
+            ResolveLimit(declaration, options, shared, problems));
     }
+
+    private static HandlerLimit? ResolveLimit(
+        HandlerDeclaration declaration,
+        FanOutHandlerOptions options,
+        Dictionary<string, RegisteredLimit> shared,
+        List<string> problems)
+    {
+        var what = $"Handler '{declaration.Id}'";
+        RegisteredLimit? budget = null;
+        if (options.Limit is { } name)
+        {
+            if (!shared.TryGetValue(name, out budget))
+            {
+                problems.Add($"{what} uses the limit '{name}', which is not declared; declare it with AddLimit(\"{name}\", ...).");
+                return null;
+            }
+        }
+        else if (options.ConcurrencyLimit is not null || options.ConcurrencyLimitPerKey is not null || options.Throttle.PermitLimit is not null)
+        {
+            budget = LimitFrom(declaration.Id, shared: false, options.ConcurrencyLimit, options.ConcurrencyLimitPerKey, options.Throttle);
+        }
+
+        foreach (var (key, which) in new[] { (options.ConcurrencyKey, "UseConcurrencyKey"), (options.ThrottleKey, "UseThrottleKey") })
+        {
+            if (key is { } selector && !selector.ItemType.IsAssignableFrom(declaration.ItemType))
+            {
+                problems.Add($"{what}: {which}<{selector.ItemType.Name}> takes {selector.ItemType.Name}, but the handler's items are {declaration.ItemType.Name}.");
+                return null;
+            }
+        }
+
+        if (budget is null)
+        {
+            if (options.ConcurrencyKey is not null || options.ThrottleKey is not null)
+            {
+                problems.Add($"{what} sets a limit key but no limit: set ConcurrencyLimitPerKey or Throttle.PermitLimit (or Limit), or remove the key.");
+            }
+
+            return null;
+        }
+
+        var limitName = budget.Shared ? $"the limit '{budget.Name}'" : "its ConcurrencyLimitPerKey";
+        if (budget.ConcurrencyLimitPerKey is not null && options.ConcurrencyKey is null)
+        {
+            problems.Add($"{what}: {limitName} limits calls per key, but the handler has no key; set one with UseConcurrencyKey<{declaration.ItemType.Name}>(item => ...).");
+            return null;
+        }
+
+        if (budget.ConcurrencyLimitPerKey is null && options.ConcurrencyKey is not null)
+        {
+            problems.Add($"{what} sets a concurrency key, but {(budget.Shared ? $"the limit '{budget.Name}'" : "the handler")} has no ConcurrencyLimitPerKey; set one, or remove the key.");
+            return null;
+        }
+
+        if (budget.ThrottlePermitLimit is null && options.ThrottleKey is not null)
+        {
+            problems.Add($"{what} sets a throttle key, but {(budget.Shared ? $"the limit '{budget.Name}'" : "the handler")} has no Throttle.PermitLimit; set one, or remove the key.");
+            return null;
+        }
+
+        return new HandlerLimit(budget, declaration.ItemType, options.ConcurrencyKey?.Of, options.ThrottleKey?.Of);
+    }
+
+    private static RegisteredLimit LimitFrom(string name, bool shared, int? concurrency, int? perKey, FanOutThrottleOptions throttle) =>
+        new(name, shared, concurrency, perKey, throttle.PermitLimit, throttle.Window, throttle.Burst);
 
     private RegisteredCron? ResolveCron(
         CronDeclaration declaration,

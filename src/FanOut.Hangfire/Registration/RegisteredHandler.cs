@@ -10,4 +10,5 @@ internal sealed record RegisteredHandler(
     Type ItemType,
     FanOutHandlerOptions Options,
     IHandlerInvoker Invoker,
-    AutomaticRetryAttribute Retry);
+    AutomaticRetryAttribute Retry,
+    HandlerLimit? Limit = null);

@@ -89,7 +89,8 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFa
                 record.DispatchedItems,
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Succeeded),
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Failed),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted)));
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted),
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Waiting)));
         }
 
         return new FanOutRun(

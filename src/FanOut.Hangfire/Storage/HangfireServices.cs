@@ -59,7 +59,11 @@ internal sealed class HangfireServices
 
     /// <summary>Moves a job created by <see cref="CreateUninitialized"/> to Enqueued inside the given transaction.</summary>
     public void Enqueue(IStorageConnection connection, IWriteOnlyTransaction transaction, BackgroundJob job, string queue, string reason) =>
-        StateMachine.ApplyState(new ApplyStateContext(Storage, connection, transaction, job, new EnqueuedState(queue) { Reason = reason }, oldStateName: null));
+        Apply(connection, transaction, job, new EnqueuedState(queue) { Reason = reason });
+
+    /// <summary>Moves a job created by <see cref="CreateUninitialized"/> to its first state inside the given transaction.</summary>
+    public void Apply(IStorageConnection connection, IWriteOnlyTransaction transaction, BackgroundJob job, IState state) =>
+        StateMachine.ApplyState(new ApplyStateContext(Storage, connection, transaction, job, state, oldStateName: null));
 
     private JobStorage ResolveStorage()
     {

@@ -39,4 +39,40 @@ internal static class StorageKeys
 
     /// <summary>The distributed lock taken to read and change a lease.</summary>
     public static string LeaseLock(string fanOutId) => "fanout:lease-lock:" + fanOutId;
+
+    // Flow control (Flow/): the state of each limit, named by its storage id (handler:{id} or limit:{name}); a key is
+    // the user's concurrency key, any string of at most 200 characters, always last in the key it is part of.
+
+    /// <summary>The set of jobs holding a slot of a limit (admitted: enqueued, processing, or parked for their start).</summary>
+    public static string FlowRunning(string limit) => $"fanout:flow:{limit}:running";
+
+    /// <summary>The set of jobs holding a slot of a limit for one concurrency key.</summary>
+    public static string FlowRunningOfKey(string limit, string key) => $"fanout:flow:{limit}:running-of:{key}";
+
+    /// <summary>The set of jobs waiting for a slot of a limit, scored by arrival order.</summary>
+    public static string FlowWaiting(string limit) => $"fanout:flow:{limit}:waiting";
+
+    /// <summary>The set of jobs of one concurrency key waiting for a slot, scored by arrival order.</summary>
+    public static string FlowWaitingOfKey(string limit, string key) => $"fanout:flow:{limit}:waiting-of:{key}";
+
+    /// <summary>The set of concurrency keys with jobs waiting and a slot of their own free, scored by their turn.</summary>
+    public static string FlowReadyKeys(string limit) => $"fanout:flow:{limit}:ready-keys";
+
+    /// <summary>The hash of a limit's counters: the arrival sequence and the round-robin turn.</summary>
+    public static string FlowCounters(string limit) => $"fanout:flow:{limit}:counters";
+
+    /// <summary>The hash of a limit's throttle: for each throttle key, when its next start is due (Unix milliseconds).</summary>
+    public static string FlowThrottle(string limit) => $"fanout:flow:{limit}:throttle";
+
+    /// <summary>The set of slots still held by calls whose job was deleted or requeued while they ran, scored by when.</summary>
+    public static string FlowOrphans(string limit) => $"fanout:flow:{limit}:orphans";
+
+    /// <summary>The set of jobs parked until their throttled start, scored by when it is due (Unix milliseconds).</summary>
+    public const string FlowDue = "fanout:flow-due";
+
+    /// <summary>The one-member set saying which limit and key a job holds a slot of, while it holds one.</summary>
+    public static string FlowSlot(string jobId) => "fanout:flow-slot:" + jobId;
+
+    /// <summary>The distributed lock held while a limit's state is read and changed, until the change commits.</summary>
+    public static string FlowLock(string limit) => "fanout:flow-lock:" + limit;
 }

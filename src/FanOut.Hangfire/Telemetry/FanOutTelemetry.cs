@@ -25,6 +25,9 @@ internal static class FanOutTelemetry
     public static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>(
         "fanout.jobs.failed", "{job}", "Child jobs that failed with no retries left, per handler.");
 
+    public static readonly Counter<long> JobsWaited = Meter.CreateCounter<long>(
+        "fanout.jobs.waited", "{job}", "Child jobs that had to wait for a slot of their limit, per limit.");
+
     public static readonly Histogram<double> RunCompletionTime = Meter.CreateHistogram<double>(
         "fanout.run.completion_time", "s", "From the start of a run's dispatch to its completion.");
 

@@ -21,6 +21,7 @@ public sealed class LayerTests
         [$"{Root}.Telemetry", $"{Root}.Items", $"{Root}.Storage"],
         [$"{Root}.Registration"],
         [$"{Root}.Jobs"],
+        [$"{Root}.Flow"],
         [$"{Root}.Runs"],
         [$"{Root}.Dispatch", $"{Root}.Execution"],
         [$"{Root}.Hosting"],

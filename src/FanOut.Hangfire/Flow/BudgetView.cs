@@ -1,0 +1,296 @@
+using System.Globalization;
+using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Storage;
+using Hangfire.Storage;
+
+namespace FanOut.Hangfire.Flow;
+
+/// <summary>
+/// One limit's state in storage, read and changed by the holder of its lock: the jobs holding its slots (globally and
+/// per concurrency key), the jobs waiting (globally and per key, in arrival order), the keys whose turn is next, and the
+/// throttle's next starts. What it reads is cached and kept up to date with what it writes, so the lock holder reads
+/// each thing once; every write goes into the transaction it is given, which commits before the lock is let go.
+/// </summary>
+internal sealed class BudgetView
+{
+    private const string SequenceField = "sequence";
+    private const string TurnField = "turn";
+
+    private readonly JobStorageConnection _connection;
+    private readonly string _id;
+    private readonly Dictionary<string, long> _runningOfKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _waitingOfKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ScoredSetView> _queues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _throttle = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _throttleChanged = new(StringComparer.Ordinal);
+    private long? _running;
+    private long? _waiting;
+    private long _sequence = -1;
+    private long _turn = -1;
+    private bool _countersChanged;
+    private ScoredSetView? _readyKeys;
+
+    public BudgetView(RegisteredLimit limit, JobStorageConnection connection)
+    {
+        Limit = limit;
+        _connection = connection;
+        _id = limit.StorageId;
+    }
+
+    public RegisteredLimit Limit { get; }
+
+    public JobStorageConnection Connection => _connection;
+
+    /// <summary>Whether waiting jobs queue per concurrency key (round-robin across keys) or in one line.</summary>
+    public bool Keyed => Limit.ConcurrencyLimitPerKey is not null;
+
+    public long Running => _running ??= _connection.GetSetCount(StorageKeys.FlowRunning(_id));
+
+    public long Waiting => _waiting ??= _connection.GetSetCount(StorageKeys.FlowWaiting(_id));
+
+    public long RunningOf(string key) =>
+        Cached(_runningOfKey, key, k => _connection.GetSetCount(StorageKeys.FlowRunningOfKey(_id, k)));
+
+    public long WaitingOf(string key) =>
+        Keyed ? Cached(_waitingOfKey, key, k => _connection.GetSetCount(StorageKeys.FlowWaitingOfKey(_id, k))) : Waiting;
+
+    /// <summary>Whether a job of <paramref name="key"/> arriving now may take a slot at once: one is free and nobody waits ahead of it.</summary>
+    public bool CanAdmit(string key)
+    {
+        if (Limit.ConcurrencyLimit is { } global && Running >= global)
+        {
+            return false;
+        }
+
+        return Keyed
+            ? RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value && WaitingOf(key) == 0
+            : Waiting == 0;
+    }
+
+    /// <summary>Whether a slot is free for someone, ignoring keys.</summary>
+    public bool HasFreeSlot => Limit.ConcurrencyLimit is not { } global || Running < global;
+
+    public void Admit(IWriteOnlyTransaction transaction, string jobId, string key)
+    {
+        transaction.AddToSet(StorageKeys.FlowRunning(_id), jobId);
+        transaction.AddToSet(StorageKeys.FlowSlot(jobId), SlotRecord.Of(_id, key));
+        _running = Running + 1;
+        if (Keyed)
+        {
+            transaction.AddToSet(StorageKeys.FlowRunningOfKey(_id, key), jobId);
+            var running = RunningOf(key) + 1;
+            _runningOfKey[key] = running;
+            if (running >= Limit.ConcurrencyLimitPerKey!.Value && WaitingOf(key) > 0)
+            {
+                RemoveReadyKey(transaction, key);
+            }
+        }
+    }
+
+    /// <summary>Lets a slot go: <paramref name="member"/> is the job id, or the orphan record holding it for a call still running.</summary>
+    public void Free(IWriteOnlyTransaction transaction, string member, string key, string? slotOfJob)
+    {
+        transaction.RemoveFromSet(StorageKeys.FlowRunning(_id), member);
+        if (slotOfJob is not null)
+        {
+            transaction.RemoveFromSet(StorageKeys.FlowSlot(slotOfJob), SlotRecord.Of(_id, key));
+        }
+
+        _running = Math.Max(0, Running - 1);
+        if (Keyed)
+        {
+            transaction.RemoveFromSet(StorageKeys.FlowRunningOfKey(_id, key), member);
+            var running = RunningOf(key);
+            _runningOfKey[key] = Math.Max(0, running - 1);
+            if (running == Limit.ConcurrencyLimitPerKey!.Value && WaitingOf(key) > 0)
+            {
+                AppendReadyKey(transaction, key);
+            }
+        }
+    }
+
+    /// <summary>Moves a slot from a job to an orphan record: the job is gone from its call, but the call may still run.</summary>
+    public void Orphan(IWriteOnlyTransaction transaction, string jobId, string key, string orphan, DateTimeOffset now)
+    {
+        transaction.RemoveFromSet(StorageKeys.FlowRunning(_id), jobId);
+        transaction.AddToSet(StorageKeys.FlowRunning(_id), orphan);
+        transaction.RemoveFromSet(StorageKeys.FlowSlot(jobId), SlotRecord.Of(_id, key));
+        if (Keyed)
+        {
+            transaction.RemoveFromSet(StorageKeys.FlowRunningOfKey(_id, key), jobId);
+            transaction.AddToSet(StorageKeys.FlowRunningOfKey(_id, key), orphan);
+        }
+
+        transaction.AddToSet(StorageKeys.FlowOrphans(_id), orphan, now.ToUnixTimeMilliseconds());
+    }
+
+    public void AddWaiting(IWriteOnlyTransaction transaction, string jobId, string key)
+    {
+        var sequence = NextSequence();
+        transaction.AddToSet(StorageKeys.FlowWaiting(_id), jobId, sequence);
+        _waiting = Waiting + 1;
+        if (!Keyed)
+        {
+            Queue(string.Empty).Append(jobId);
+            return;
+        }
+
+        var waiting = WaitingOf(key);
+        transaction.AddToSet(StorageKeys.FlowWaitingOfKey(_id, key), jobId, sequence);
+        Queue(key).Append(jobId);
+        _waitingOfKey[key] = waiting + 1;
+        if (waiting == 0 && RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
+        {
+            AppendReadyKey(transaction, key);
+        }
+    }
+
+    public void RemoveWaiting(IWriteOnlyTransaction transaction, string jobId, string key)
+    {
+        transaction.RemoveFromSet(StorageKeys.FlowWaiting(_id), jobId);
+        _waiting = Math.Max(0, Waiting - 1);
+        if (!Keyed)
+        {
+            Queue(string.Empty).Remove(jobId);
+            return;
+        }
+
+        transaction.RemoveFromSet(StorageKeys.FlowWaitingOfKey(_id, key), jobId);
+        Queue(key).Remove(jobId);
+        var waiting = Math.Max(0, WaitingOf(key) - 1);
+        _waitingOfKey[key] = waiting;
+        if (waiting == 0)
+        {
+            RemoveReadyKey(transaction, key);
+        }
+    }
+
+    /// <summary>The key whose turn it is: the one served longest ago among those with jobs waiting and a slot of their own free.</summary>
+    public string? NextReadyKey() => ReadyKeys.First();
+
+    /// <summary>Puts a key just served at the back of the round.</summary>
+    public void Served(IWriteOnlyTransaction transaction, string key)
+    {
+        if (WaitingOf(key) > 0 && RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
+        {
+            AppendReadyKey(transaction, key);
+        }
+    }
+
+    /// <summary>Takes a key out of the round: it has nothing waiting, or its slots are full.</summary>
+    public void RemoveReadyKey(IWriteOnlyTransaction transaction, string key)
+    {
+        transaction.RemoveFromSet(StorageKeys.FlowReadyKeys(_id), key);
+        ReadyKeys.Remove(key);
+    }
+
+    /// <summary>The oldest job waiting with <paramref name="key"/> (any key when the limit is not keyed).</summary>
+    public string? OldestWaiting(string key) => Queue(Keyed ? key : string.Empty).First();
+
+    /// <summary>
+    /// Reserves the next start the throttle allows for <paramref name="throttleKey"/>, no earlier than
+    /// <paramref name="now"/>: a generic cell rate, starts spaced by the throttle's interval with a burst tolerance.
+    /// </summary>
+    public DateTimeOffset ReserveStart(string throttleKey, DateTimeOffset now)
+    {
+        var interval = (long)Math.Ceiling(Limit.ThrottleInterval.TotalMilliseconds);
+        var tolerance = interval * (Limit.ThrottleBurst - 1);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        if (!_throttle.TryGetValue(throttleKey, out var theoretical))
+        {
+            var stored = _connection.GetValueFromHash(StorageKeys.FlowThrottle(_id), ThrottleField(throttleKey));
+            theoretical = long.TryParse(stored, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) ? ms : nowMs;
+        }
+
+        var start = Math.Max(nowMs, theoretical - tolerance);
+        _throttle[throttleKey] = Math.Max(theoretical, start) + interval;
+        _throttleChanged.Add(throttleKey);
+        return DateTimeOffset.FromUnixTimeMilliseconds(start);
+    }
+
+    /// <summary>Writes the counters and throttle times changed since the last flush into <paramref name="transaction"/>.</summary>
+    public void Flush(IWriteOnlyTransaction transaction)
+    {
+        if (_countersChanged)
+        {
+            transaction.SetRangeInHash(StorageKeys.FlowCounters(_id), new Dictionary<string, string>
+            {
+                [SequenceField] = _sequence.ToString(CultureInfo.InvariantCulture),
+                [TurnField] = _turn.ToString(CultureInfo.InvariantCulture),
+            });
+            _countersChanged = false;
+        }
+
+        if (_throttleChanged.Count > 0)
+        {
+            transaction.SetRangeInHash(
+                StorageKeys.FlowThrottle(_id),
+                _throttleChanged.Select(k => new KeyValuePair<string, string>(ThrottleField(k), _throttle[k].ToString(CultureInfo.InvariantCulture))).ToList());
+            _throttleChanged.Clear();
+        }
+    }
+
+    // A hash field cannot be empty on every storage: the whole limit's throttle is the field "*", a key's is "k:{key}".
+    private static string ThrottleField(string key) => key.Length == 0 ? "*" : "k:" + key;
+
+    private ScoredSetView ReadyKeys => _readyKeys ??= new ScoredSetView(_connection, StorageKeys.FlowReadyKeys(_id));
+
+    private void AppendReadyKey(IWriteOnlyTransaction transaction, string key)
+    {
+        transaction.AddToSet(StorageKeys.FlowReadyKeys(_id), key, NextTurn());
+        ReadyKeys.Append(key);
+    }
+
+    private ScoredSetView Queue(string key)
+    {
+        if (!_queues.TryGetValue(key, out var queue))
+        {
+            queue = new ScoredSetView(_connection, Keyed ? StorageKeys.FlowWaitingOfKey(_id, key) : StorageKeys.FlowWaiting(_id));
+            _queues.Add(key, queue);
+        }
+
+        return queue;
+    }
+
+    private long NextSequence()
+    {
+        LoadCounters();
+        _countersChanged = true;
+        return ++_sequence;
+    }
+
+    private long NextTurn()
+    {
+        LoadCounters();
+        _countersChanged = true;
+        return ++_turn;
+    }
+
+    private void LoadCounters()
+    {
+        if (_sequence >= 0)
+        {
+            return;
+        }
+
+        var counters = _connection.GetAllEntriesFromHash(StorageKeys.FlowCounters(_id));
+        _sequence = Read(counters, SequenceField);
+        _turn = Read(counters, TurnField);
+
+        static long Read(Dictionary<string, string>? entries, string field) =>
+            entries is not null && entries.TryGetValue(field, out var value) && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
+                ? number
+                : 0;
+    }
+
+    private static long Cached(Dictionary<string, long> cache, string key, Func<string, long> load)
+    {
+        if (!cache.TryGetValue(key, out var value))
+        {
+            value = load(key);
+            cache.Add(key, value);
+        }
+
+        return value;
+    }
+}

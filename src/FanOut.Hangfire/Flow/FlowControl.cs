@@ -1,0 +1,479 @@
+using FanOut.Hangfire.Jobs;
+using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Storage;
+using FanOut.Hangfire.Telemetry;
+using Hangfire;
+using Hangfire.States;
+using Hangfire.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FanOut.Hangfire.Flow;
+
+/// <summary>
+/// Decides when each limited job becomes runnable. A job arriving (dispatched, retried, requeued) takes a slot if one is
+/// free and nobody of its key waits ahead of it, else it waits in storage (<see cref="FanOutWaitingState"/>). A job
+/// leaving its call (succeeded, failed, scheduled for retry, deleted) lets its slot go and releases the next waiting job
+/// (oldest first within a key, round-robin across keys) in the same storage transaction as its own state change, under
+/// its limit's lock, held until that transaction has committed (<see cref="FlowScope"/>). A throttled start that is not
+/// due yet parks the job until it is (<see cref="ReleaseDue"/>).
+/// </summary>
+internal sealed partial class FlowControl(
+    FanOutRegistry registry,
+    HangfireServices hangfire,
+    FlowLocks locks,
+    CallRegistry calls,
+    TimeProvider time,
+    ILogger<FlowControl> logger) : IJobFlow
+{
+    // How many waiting jobs one state change may release: more than one only after a limit was raised.
+    private const int MaxReleasesPerChange = 1_000;
+
+    public FlowLocks Locks => locks;
+
+    /// <summary>Raised when a job is parked for a throttled start, so this process's timer looks sooner.</summary>
+    public event Action? Parked;
+
+    // ---- Dispatch -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The state a newly dispatched job of <paramref name="handler"/> starts in: Enqueued when it may run now (null),
+    /// else waiting for a slot or a throttled start, or Failed when its key cannot be computed. Called with the chunk's
+    /// scope open, in the chunk's transaction.
+    /// </summary>
+    public IState? Arrive(FlowScope scope, IWriteOnlyTransaction transaction, string jobId, RegisteredHandler handler, string itemKey, string itemJson)
+    {
+        var limit = handler.Limit!;
+        var keys = limit.KeysOf(handler.Id, itemKey, itemJson);
+        if (keys.Problem is { } problem)
+        {
+            return Unkeyable(problem);
+        }
+
+        var view = ViewOf(scope, limit.Budget);
+        var state = Arrive(view, transaction, jobId, keys, time.GetUtcNow());
+        view.Flush(transaction);
+        return state;
+    }
+
+    /// <summary>After a chunk committed: releases what the limits of its handlers allow, in a transaction of its own.</summary>
+    public void AfterChunk(FlowScope scope)
+    {
+        foreach (var view in scope.Views)
+        {
+            try
+            {
+                using var transaction = view.Connection.CreateWriteTransaction();
+                if (Fill(scope, view, transaction, time.GetUtcNow()) > 0)
+                {
+                    view.Flush(transaction);
+                    transaction.Commit();
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The chunk committed; the sweep releases what this could not.
+                LogFillFailed(ex, view.Limit.Name);
+            }
+        }
+    }
+
+    public FlowScope EnterScope() => FlowScope.Enter(locks);
+
+    // ---- State changes of limited jobs ---------------------------------------------------------------------------
+
+    public void OnStateElection(ElectStateContext context, ItemJobArgs job)
+    {
+        if (registry.FindHandler(job.HandlerId) is not { Limit: { } limit } handler)
+        {
+            return;
+        }
+
+        var jobId = context.BackgroundJob.Id;
+        var candidate = context.CandidateState;
+        if (FlowScope.Current?.IsSettingState(jobId) == true || FanOutWaitingState.IsWaiting(candidate.Name))
+        {
+            return;
+        }
+
+        var budget = limit.Budget;
+        var current = context.CurrentState;
+        var wasWaiting = FanOutWaitingState.IsWaiting(current);
+        if (candidate is ProcessingState)
+        {
+            // On a worker: it holds its slot, unless it was enqueued by a path that bypassed the limit (or before the
+            // handler had one); such a call is counted, never held back.
+            if (budget.LimitsConcurrency && !wasWaiting && SlotRecord.Held(context.Connection, jobId) is null)
+            {
+                using var scope = EnterScope();
+                var view = ViewOf(scope, budget);
+                view.Admit(context.Transaction, jobId, limit.KeysOf(handler.Id, job.ItemKey, job.ItemJson).Concurrency);
+                view.Flush(context.Transaction);
+            }
+
+            return;
+        }
+
+        if (candidate is EnqueuedState)
+        {
+            ElectEnqueued(context, job, handler, wasWaiting);
+        }
+        else if (wasWaiting || budget.LimitsConcurrency)
+        {
+            ElectLeaving(context, handler, wasWaiting);
+        }
+    }
+
+    public void OnPerforming(string jobId, ItemJobArgs job, string serverId)
+    {
+        if (registry.FindHandler(job.HandlerId)?.Limit is { Budget.LimitsConcurrency: true })
+        {
+            calls.Started(jobId, serverId);
+        }
+    }
+
+    public void OnPerformed(string jobId, ItemJobArgs job)
+    {
+        if (registry.FindHandler(job.HandlerId)?.Limit is { Budget.LimitsConcurrency: true })
+        {
+            calls.Ended(jobId, time.GetUtcNow());
+        }
+    }
+
+    private void ElectEnqueued(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler, bool wasWaiting)
+    {
+        var limit = handler.Limit!;
+        var jobId = context.BackgroundJob.Id;
+        var transaction = context.Transaction;
+        if (wasWaiting)
+        {
+            // Requeued while it waits: it keeps its place (and its slot, when parked for a throttled start).
+            if (context.Connection.GetStateData(jobId) is { } waiting && FanOutWaitingState.IsWaiting(waiting.Name))
+            {
+                var (key, due) = FanOutWaitingState.Read(waiting.Data);
+                context.CandidateState = new FanOutWaitingState(limit.Budget.StorageId, key, due, waiting.Reason ?? string.Empty);
+            }
+
+            return;
+        }
+
+        var keys = limit.KeysOf(handler.Id, job.ItemKey, job.ItemJson);
+        if (keys.Problem is { } problem)
+        {
+            context.CandidateState = Unkeyable(problem);
+            return;
+        }
+
+        using var scope = EnterScope();
+        var view = ViewOf(scope, limit.Budget);
+        var now = time.GetUtcNow();
+        if (limit.Budget.LimitsConcurrency && SlotRecord.Held(context.Connection, jobId) is { } held)
+        {
+            if (!IsCurrently(context, ProcessingState.StateName))
+            {
+                // Requeued while enqueued: it keeps the slot it has.
+                return;
+            }
+
+            // Requeued while its call runs: that call keeps the slot until it returns, and the job arrives anew.
+            view.Orphan(transaction, jobId, held.Key, SlotRecord.Orphan(jobId, ServerOf(context.Connection, jobId), held.Key), now);
+        }
+
+        if (Arrive(view, transaction, jobId, keys, now) is { } state)
+        {
+            context.CandidateState = state;
+        }
+
+        view.Flush(transaction);
+    }
+
+    private void ElectLeaving(ElectStateContext context, RegisteredHandler handler, bool wasWaiting)
+    {
+        var budget = handler.Limit!.Budget;
+        var jobId = context.BackgroundJob.Id;
+        var transaction = context.Transaction;
+        var now = time.GetUtcNow();
+        if (wasWaiting)
+        {
+            // Deleted (or otherwise moved on) while it waited for a slot or for its start.
+            var (key, due) = FanOutWaitingState.Read(context.Connection.GetStateData(jobId)?.Data);
+            using var waitingScope = EnterScope();
+            var waitingView = ViewOf(waitingScope, budget);
+            if (due is not null)
+            {
+                transaction.RemoveFromSet(StorageKeys.FlowDue, jobId);
+                if (budget.LimitsConcurrency && SlotRecord.Held(waitingView.Connection, jobId) is { } parked)
+                {
+                    waitingView.Free(transaction, jobId, parked.Key, jobId);
+                    Fill(waitingScope, waitingView, transaction, now);
+                }
+            }
+            else
+            {
+                waitingView.RemoveWaiting(transaction, jobId, key);
+            }
+
+            waitingView.Flush(transaction);
+            return;
+        }
+
+        if (SlotRecord.Held(context.Connection, jobId) is not { } held)
+        {
+            return;
+        }
+
+        using var scope = EnterScope();
+        var view = ViewOf(scope, budget);
+        if (IsCurrently(context, ProcessingState.StateName) && !calls.TakeEnded(jobId))
+        {
+            // Deleted or moved on from outside while its call may still run: the slot stays taken until the call returns.
+            view.Orphan(transaction, jobId, held.Key, SlotRecord.Orphan(jobId, ServerOf(context.Connection, jobId), held.Key), now);
+        }
+        else
+        {
+            view.Free(transaction, jobId, held.Key, jobId);
+            Fill(scope, view, transaction, now);
+        }
+
+        view.Flush(transaction);
+    }
+
+    // ---- Shared steps --------------------------------------------------------------------------------------------
+
+    private IState? Arrive(BudgetView view, IWriteOnlyTransaction transaction, string jobId, LimitKeys keys, DateTimeOffset now)
+    {
+        var budget = view.Limit;
+        var key = view.Keyed ? keys.Concurrency : string.Empty;
+        if (budget.LimitsConcurrency)
+        {
+            if (!view.CanAdmit(key))
+            {
+                view.AddWaiting(transaction, jobId, key);
+                FanOutTelemetry.JobsWaited.Add(1, FanOutTelemetry.Tag("fanout.limit", budget.Name));
+                System.Diagnostics.Activity.Current?.AddEvent(new System.Diagnostics.ActivityEvent("fanout.wait"));
+                return FanOutWaitingState.ForSlot(budget.Name, budget.StorageId, key);
+            }
+
+            view.Admit(transaction, jobId, key);
+        }
+
+        return budget.Throttles ? StartOrPark(view, transaction, jobId, key, keys.Throttle, now) : null;
+    }
+
+    /// <summary>Reserves the job's throttled start: null to start now, else the parked state until it is due.</summary>
+    private IState? StartOrPark(BudgetView view, IWriteOnlyTransaction transaction, string jobId, string key, string throttleKey, DateTimeOffset now)
+    {
+        var start = view.ReserveStart(throttleKey, now);
+        if (start <= now)
+        {
+            return null;
+        }
+
+        transaction.AddToSet(StorageKeys.FlowDue, jobId, start.ToUnixTimeMilliseconds());
+        Parked?.Invoke();
+        return FanOutWaitingState.ForStart(view.Limit.Name, view.Limit.StorageId, key, throttleKey, start);
+    }
+
+    /// <summary>Releases waiting jobs into the free slots, in fair order; returns how many.</summary>
+    private int Fill(FlowScope scope, BudgetView view, IWriteOnlyTransaction transaction, DateTimeOffset now)
+    {
+        var released = 0;
+        for (var looks = 0; released < MaxReleasesPerChange && looks < MaxReleasesPerChange * 4 && view.HasFreeSlot; looks++)
+        {
+            string key;
+            if (view.Keyed)
+            {
+                if (view.NextReadyKey() is not { } next)
+                {
+                    break;
+                }
+
+                key = next;
+                if (view.RunningOf(key) >= view.Limit.ConcurrencyLimitPerKey!.Value || view.WaitingOf(key) == 0)
+                {
+                    view.RemoveReadyKey(transaction, key);
+                    continue;
+                }
+            }
+            else
+            {
+                key = string.Empty;
+            }
+
+            if (view.OldestWaiting(key) is not { } jobId)
+            {
+                if (!view.Keyed)
+                {
+                    break;
+                }
+
+                view.RemoveReadyKey(transaction, key);
+                continue;
+            }
+
+            if (Release(scope, view, transaction, jobId, key, now))
+            {
+                released++;
+            }
+
+            if (view.Keyed)
+            {
+                view.Served(transaction, key);
+            }
+        }
+
+        return released;
+    }
+
+    /// <summary>Moves one waiting job to Enqueued (or parks it for its throttled start) in <paramref name="transaction"/>.</summary>
+    private bool Release(FlowScope scope, BudgetView view, IWriteOnlyTransaction transaction, string jobId, string key, DateTimeOffset now)
+    {
+        view.RemoveWaiting(transaction, jobId, key);
+        var data = view.Connection.GetJobData(jobId);
+        if (data?.Job is null
+            || !FanOutWaitingState.IsWaiting(data.State)
+            || !ItemJobCodec.Instance.TryRead(data.Job, out var args)
+            || registry.FindHandler(args.HandlerId) is not { Limit: { } limit } handler)
+        {
+            // Gone, or moved on by a path that bypassed the limit: nothing to release.
+            return false;
+        }
+
+        view.Admit(transaction, jobId, key);
+        IState next = new EnqueuedState(data.Job.Queue ?? handler.Options.Queue) { Reason = $"A slot of {view.Limit.Name} is free" };
+        if (view.Limit.Throttles)
+        {
+            var throttleKey = limit.HasThrottleKey ? limit.KeysOf(handler.Id, args.ItemKey, args.ItemJson).Throttle : string.Empty;
+            next = StartOrPark(view, transaction, jobId, key, throttleKey, now) ?? next;
+        }
+
+        Apply(scope, view.Connection, transaction, jobId, data, next);
+        return true;
+    }
+
+    private void Apply(FlowScope scope, IStorageConnection connection, IWriteOnlyTransaction transaction, string jobId, JobData data, IState state)
+    {
+        using (scope.SettingState(jobId))
+        {
+            hangfire.StateMachine.ApplyState(new ApplyStateContext(
+                hangfire.Storage,
+                connection,
+                transaction,
+                new BackgroundJob(jobId, data.Job, data.CreatedAt, data.ParametersSnapshot),
+                state,
+                data.State));
+        }
+    }
+
+    // ---- Timers: throttled starts and the sweep ------------------------------------------------------------------
+
+    /// <summary>Starts the parked jobs whose throttled start is due; returns whether any more are parked within a second.</summary>
+    public bool ReleaseDue()
+    {
+        var now = time.GetUtcNow();
+        using var connection = hangfire.Storage.GetConnection();
+        var storage = (JobStorageConnection)connection;
+        var due = storage.GetFirstByLowestScoreFromSet(StorageKeys.FlowDue, double.NegativeInfinity, now.ToUnixTimeMilliseconds(), 200);
+        foreach (var group in due.Select(jobId => (JobId: jobId, Data: connection.GetJobData(jobId))).GroupBy(j => LimitOf(j.Data)))
+        {
+            using var scope = EnterScope();
+            var view = group.Key is { } limit ? ViewOf(scope, limit) : null;
+            var target = view?.Connection ?? connection;
+            using var transaction = target.CreateWriteTransaction();
+            foreach (var (jobId, _) in group)
+            {
+                transaction.RemoveFromSet(StorageKeys.FlowDue, jobId);
+
+                // Read again under the lock: it may have been deleted or requeued since.
+                var data = target.GetJobData(jobId);
+                if (view is not null && data?.Job is not null && FanOutWaitingState.IsWaiting(data.State)
+                    && FanOutWaitingState.Read(target.GetStateData(jobId)?.Data).Due is not null
+                    && ItemJobCodec.Instance.TryRead(data.Job, out var args) && registry.FindHandler(args.HandlerId) is { } handler)
+                {
+                    Apply(scope, target, transaction, jobId, data, new EnqueuedState(data.Job.Queue ?? handler.Options.Queue) { Reason = "Its throttled start is due" });
+                }
+            }
+
+            view?.Flush(transaction);
+            transaction.Commit();
+        }
+
+        return storage.GetFirstByLowestScoreFromSet(StorageKeys.FlowDue, double.NegativeInfinity, now.AddSeconds(1).ToUnixTimeMilliseconds(), 1).Count > 0;
+    }
+
+    /// <summary>
+    /// Looks after every limit: frees the slots of orphaned calls that have ended (or whose server is gone), and
+    /// releases waiting jobs into slots left free by changes made outside the library's state changer.
+    /// </summary>
+    public void Sweep()
+    {
+        HashSet<string>? liveServers = null;
+        using var connection = hangfire.Storage.GetConnection();
+        var storage = (JobStorageConnection)connection;
+        calls.EndedBefore(time.GetUtcNow().AddMinutes(-1));
+        foreach (var budget in registry.Limits.Where(l => l.LimitsConcurrency))
+        {
+            var id = budget.StorageId;
+            var orphans = storage.GetAllItemsFromSet(StorageKeys.FlowOrphans(id));
+            var waiting = storage.GetSetCount(StorageKeys.FlowWaiting(id));
+            var freeSlot = budget.ConcurrencyLimit is not { } global || storage.GetSetCount(StorageKeys.FlowRunning(id)) < global;
+            if (orphans.Count == 0 && !(waiting > 0 && freeSlot))
+            {
+                continue;
+            }
+
+            using var scope = EnterScope();
+            var view = ViewOf(scope, budget);
+            using var transaction = view.Connection.CreateWriteTransaction();
+            var freed = 0;
+            foreach (var orphan in orphans)
+            {
+                if (!SlotRecord.TryReadOrphan(orphan, out var jobId, out var serverId, out var key))
+                {
+                    transaction.RemoveFromSet(StorageKeys.FlowOrphans(id), orphan);
+                    continue;
+                }
+
+                var ended = calls.IsOwnServer(serverId)
+                    ? !calls.IsRunning(jobId)
+                    : !(liveServers ??= LiveServers()).Contains(serverId);
+                if (ended)
+                {
+                    view.Free(transaction, orphan, key, slotOfJob: null);
+                    transaction.RemoveFromSet(StorageKeys.FlowOrphans(id), orphan);
+                    freed++;
+                }
+            }
+
+            var released = Fill(scope, view, transaction, time.GetUtcNow());
+            view.Flush(transaction);
+            transaction.Commit();
+            if (freed + released > 0)
+            {
+                LogSwept(budget.Name, freed, released);
+            }
+        }
+    }
+
+    private HashSet<string> LiveServers() =>
+        hangfire.Storage.GetMonitoringApi().Servers().Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+
+    private RegisteredLimit? LimitOf(JobData? data) =>
+        data?.Job is not null && ItemJobCodec.Instance.TryRead(data.Job, out var args) ? registry.FindHandler(args.HandlerId)?.Limit?.Budget : null;
+
+    private BudgetView ViewOf(FlowScope scope, RegisteredLimit budget) => scope.View(budget, hangfire.Storage.GetConnection);
+
+    private static bool IsCurrently(ElectStateContext context, string stateName) =>
+        string.Equals(context.CurrentState, stateName, StringComparison.OrdinalIgnoreCase);
+
+    private static string ServerOf(IStorageConnection connection, string jobId) =>
+        connection.GetStateData(jobId)?.Data is { } data && data.TryGetValue("ServerId", out var serverId) ? serverId : "unknown";
+
+    private static FailedState Unkeyable(string problem) =>
+        new(new InvalidOperationException(problem)) { Reason = "Its limit key could not be computed" };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Limit {Limit}: releasing waiting jobs after a dispatched chunk failed; the sweep releases them within seconds")]
+    private partial void LogFillFailed(Exception exception, string limit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Limit {Limit}: freed {Freed} slots of ended calls and released {Released} waiting jobs")]
+    private partial void LogSwept(string limit, int freed, int released);
+}

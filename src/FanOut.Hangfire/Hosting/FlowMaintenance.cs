@@ -1,0 +1,107 @@
+using FanOut.Hangfire.Flow;
+using FanOut.Hangfire.Jobs;
+using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FanOut.Hangfire.Hosting;
+
+/// <summary>
+/// Makes this application's limits known to the limit filter, and runs their two timers on every process: the start of
+/// throttled jobs when it is due (every 100 ms while some are due within a second, else every second), and a sweep every
+/// 5 seconds that frees the slots of orphaned calls once they ended and fills slots left free by state changes made
+/// outside the library's state changer. Does nothing when no handler has a limit.
+/// </summary>
+internal sealed partial class FlowMaintenance(
+    FanOutRegistry registry,
+    HangfireServices hangfire,
+    FlowControl flow,
+    TimeProvider time,
+    ILogger<FlowMaintenance> logger) : BackgroundService
+{
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
+
+    private IDisposable? _registration;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (registry.Limits.Count > 0)
+        {
+            _registration = JobFlows.Register(hangfire.Storage, flow);
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        _registration?.Dispose();
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (registry.Limits.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var sweep = StoragePolling.RunAsync(() => SweepInterval, time, firstAtOnce: false, flow.Sweep, ex => LogFailed(ex, "sweep"), stoppingToken);
+        return registry.Limits.Any(l => l.Throttles)
+            ? Task.WhenAll(sweep, ReleaseDueAsync(stoppingToken))
+            : sweep;
+    }
+
+    private async Task ReleaseDueAsync(CancellationToken stoppingToken)
+    {
+        using var parked = new SemaphoreSlim(0, 1);
+        void OnParked()
+        {
+            try
+            {
+                if (parked.CurrentCount == 0)
+                {
+                    parked.Release();
+                }
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already woken.
+            }
+        }
+
+        flow.Parked += OnParked;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var soon = false;
+                try
+                {
+                    soon = flow.ReleaseDue();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    LogFailed(ex, "throttle timer");
+                }
+
+                try
+                {
+                    await parked.WaitAsync(soon ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            flow.Parked -= OnParked;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The limits' {Task} failed; it tries again")]
+    private partial void LogFailed(Exception exception, string task);
+}
