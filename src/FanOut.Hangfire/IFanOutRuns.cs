@@ -36,4 +36,12 @@ public interface IFanOutRuns
     /// <param name="cancellationToken">Cancels the requeue of the jobs not requeued yet.</param>
     /// <returns>How many jobs were requeued.</returns>
     Task<int> RetryFailedAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Gets every limit the application's handlers draw on, with how many calls hold its slots and how many jobs wait
+    /// now, and its busiest keys.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the read between two storage calls.</param>
+    /// <returns>The limits, in declaration order of their first handler; empty when no handler has one.</returns>
+    Task<IReadOnlyList<FanOutLimitStatus>> GetLimitsAsync(CancellationToken cancellationToken = default);
 }

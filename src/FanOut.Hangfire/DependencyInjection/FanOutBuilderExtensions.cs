@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using FanOut.Hangfire;
 using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.Flow;
 using FanOut.Hangfire.Registration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -143,6 +144,22 @@ public static class FanOutBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.Replace(ServiceDescriptor.Singleton<IFanOutChunkWriter, TWriter>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Makes <typeparamref name="TLock"/> the distributed lock taken around every change of a limit's state, in place of
+    /// the storage's own lock (see <see cref="IFanOutLimitLock"/>). The last call wins.
+    /// </summary>
+    /// <typeparam name="TLock">The lock, registered as a singleton and resolved from DI.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder, to chain further declarations.</returns>
+    [Experimental("FANOUT0001")]
+    public static IFanOutBuilder UseLimitLock<TLock>(this IFanOutBuilder builder)
+        where TLock : class, IFanOutLimitLock
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Replace(ServiceDescriptor.Singleton<IFanOutLimitLock, TLock>());
         return builder;
     }
 

@@ -56,9 +56,13 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<IFanOutClient, FanOutClient>();
         services.TryAddSingleton<FanOutRuns>();
         services.TryAddSingleton<IFanOutRuns>(sp => sp.GetRequiredService<FanOutRuns>());
+#pragma warning disable FANOUT0001 // The default of the library's own experimental seam.
+        services.TryAddSingleton<IFanOutLimitLock, StorageLimitLock>();
+#pragma warning restore FANOUT0001
         services.TryAddSingleton<FlowLocks>();
         services.TryAddSingleton<CallRegistry>();
         services.TryAddSingleton<FlowControl>();
+        services.TryAddSingleton<LimitStatusReader>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlowMaintenance>());
         AddFlowStateChanger(services);
         services.TryAddSingleton<ItemExecutor>();

@@ -1,14 +1,17 @@
 using System.Collections.Concurrent;
 using FanOut.Hangfire.Storage;
 
+#pragma warning disable FANOUT0001 // The experimental limit-lock seam is the library's own.
+
 namespace FanOut.Hangfire.Flow;
 
 /// <summary>
 /// The lock of each limit: an in-process semaphore first, so threads of one process queue without touching storage,
-/// then the storage's distributed lock, for the other processes. Held from the first read of a limit's state until the
+/// then the distributed lock (<see cref="IFanOutLimitLock"/>: the storage's own unless a storage package offers a better
+/// one), for the other processes. Held from the first read of a limit's state until the
 /// transaction that changes it has committed (<see cref="FlowScope"/>).
 /// </summary>
-internal sealed class FlowLocks(HangfireServices hangfire)
+internal sealed class FlowLocks(IFanOutLimitLock distributedLock)
 {
     // Long enough for a busy database; a state change that cannot get the lock in that time fails, and Hangfire retries it.
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
@@ -25,17 +28,7 @@ internal sealed class FlowLocks(HangfireServices hangfire)
 
         try
         {
-            var connection = hangfire.Storage.GetConnection();
-            try
-            {
-                var distributed = connection.AcquireDistributedLock(StorageKeys.FlowLock(limit), Timeout);
-                return new Held(local, connection, distributed);
-            }
-            catch
-            {
-                connection.Dispose();
-                throw;
-            }
+            return new Held(local, distributedLock.Acquire(StorageKeys.FlowLock(limit), Timeout));
         }
         catch
         {
@@ -44,7 +37,7 @@ internal sealed class FlowLocks(HangfireServices hangfire)
         }
     }
 
-    private sealed class Held(SemaphoreSlim local, IDisposable connection, IDisposable distributed) : IDisposable
+    private sealed class Held(SemaphoreSlim local, IDisposable distributed) : IDisposable
     {
         private int _disposed;
 
@@ -58,7 +51,6 @@ internal sealed class FlowLocks(HangfireServices hangfire)
             try
             {
                 distributed.Dispose();
-                connection.Dispose();
             }
             finally
             {

@@ -1,3 +1,4 @@
+using FanOut.Hangfire.Flow;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Storage;
 using Hangfire.States;
@@ -9,8 +10,15 @@ namespace FanOut.Hangfire.Runs;
 /// Reads runs through Hangfire's storage API. That API is synchronous, so the reads complete before the returned task
 /// does; the token is checked before each storage call, so a cancelled read stops between calls and throws.
 /// </summary>
-internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs) : IFanOutRuns
+internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, LimitStatusReader limits) : IFanOutRuns
 {
+    public Task<IReadOnlyList<FanOutLimitStatus>> GetLimitsAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = hangfire.Storage.GetConnection();
+        return Task.FromResult(limits.Read(connection, cancellationToken));
+    }
+
     public Task<IReadOnlyList<FanOutRun>> ListAsync(string name, int count = 20, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
