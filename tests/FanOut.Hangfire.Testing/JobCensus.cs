@@ -57,6 +57,26 @@ public static class JobCensus
             .Select(j => (j.Value.Result?.ToString() ?? string.Empty).Trim('"'))
             .ToList();
 
+    /// <summary>The ids of the jobs waiting for a slot of a limit (storage id: <c>handler:{id}</c> or <c>limit:{name}</c>), oldest first.</summary>
+    public static IReadOnlyList<string> Waiting(JobStorage storage, string limit)
+    {
+        using var connection = (JobStorageConnection)storage.GetConnection();
+        return connection.GetFirstByLowestScoreFromSet(FanOut.Hangfire.Storage.StorageKeys.FlowWaiting(limit), double.NegativeInfinity, double.PositiveInfinity, 100_000);
+    }
+
+    /// <summary>The members of the set of slots of a limit held now (job ids, and orphan records of calls still running).</summary>
+    public static IReadOnlyCollection<string> Holding(JobStorage storage, string limit)
+    {
+        using var connection = storage.GetConnection();
+        return connection.GetAllItemsFromSet(FanOut.Hangfire.Storage.StorageKeys.FlowRunning(limit));
+    }
+
+    public static string? StateOf(JobStorage storage, string jobId)
+    {
+        using var connection = storage.GetConnection();
+        return connection.GetStateData(jobId)?.Name;
+    }
+
     public static long Succeeded(JobStorage storage) => storage.GetMonitoringApi().SucceededListCount();
 
     public static StateHistoryDto[] History(JobStorage storage, string jobId) =>

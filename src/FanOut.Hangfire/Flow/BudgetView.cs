@@ -139,9 +139,13 @@ internal sealed class BudgetView
         transaction.AddToSet(StorageKeys.FlowWaitingOfKey(_id, key), jobId, sequence);
         Queue(key).Append(jobId);
         _waitingOfKey[key] = waiting + 1;
-        if (waiting == 0 && RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
+        if (waiting == 0)
         {
-            AppendReadyKey(transaction, key);
+            transaction.AddToSet(StorageKeys.FlowWaitingKeys(_id), key);
+            if (RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
+            {
+                AppendReadyKey(transaction, key);
+            }
         }
     }
 
@@ -161,6 +165,7 @@ internal sealed class BudgetView
         _waitingOfKey[key] = waiting;
         if (waiting == 0)
         {
+            transaction.RemoveFromSet(StorageKeys.FlowWaitingKeys(_id), key);
             RemoveReadyKey(transaction, key);
         }
     }

@@ -469,7 +469,7 @@ internal sealed partial class FlowControl(
         connection.GetStateData(jobId)?.Data is { } data && data.TryGetValue("ServerId", out var serverId) ? serverId : "unknown";
 
     private static FailedState Unkeyable(string problem) =>
-        new(new InvalidOperationException(problem)) { Reason = "Its limit key could not be computed" };
+        new(new LimitKeyException(problem)) { Reason = "Its limit key could not be computed" };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Limit {Limit}: releasing waiting jobs after a dispatched chunk failed; the sweep releases them within seconds")]
     private partial void LogFillFailed(Exception exception, string limit);

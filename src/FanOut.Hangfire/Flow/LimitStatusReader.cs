@@ -9,7 +9,7 @@ internal sealed class LimitStatusReader(FanOutRegistry registry)
 {
     private const int BusiestKeys = 5;
 
-    // The keys looked at for the busiest: those whose turn comes first, the ones with jobs waiting and a slot free.
+    // The keys with jobs waiting looked at for the busiest.
     private const int KeysLookedAt = 100;
 
     public IReadOnlyList<FanOutLimitStatus> Read(IStorageConnection connection, CancellationToken cancellationToken)
@@ -25,7 +25,7 @@ internal sealed class LimitStatusReader(FanOutRegistry registry)
             var keys = new List<FanOutLimitKeyStatus>();
             if (storage is not null && limit.ConcurrencyLimitPerKey is not null && waiting > 0)
             {
-                foreach (var key in storage.GetFirstByLowestScoreFromSet(StorageKeys.FlowReadyKeys(id), double.NegativeInfinity, double.PositiveInfinity, KeysLookedAt))
+                foreach (var key in storage.GetRangeFromSet(StorageKeys.FlowWaitingKeys(id), 0, KeysLookedAt - 1))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     keys.Add(new FanOutLimitKeyStatus(

@@ -19,8 +19,9 @@ internal sealed class FanOutRetryAttribute : JobFilterAttribute, IElectStateFilt
 
     public void OnStateElection(ElectStateContext context)
     {
-        if (context.CandidateState is not FailedState)
+        if (context.CandidateState is not FailedState failed || failed.Exception is LimitKeyException)
         {
+            // A bad limit key is not retried: the same item gives the same key again.
             return;
         }
 

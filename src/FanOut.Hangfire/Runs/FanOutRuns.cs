@@ -64,14 +64,14 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
             jobIds = runs.Find(connection, runId) is { } record ? FailedJobIds(connection, record, int.MaxValue) : [];
         }
 
-        var client = hangfire.Client;
         var requeued = 0;
         foreach (var jobId in jobIds)
         {
             cancellationToken.ThrowIfCancellationRequested();
 
-            // Only a job still Failed is requeued, so two concurrent retries requeue each job once.
-            if (client.ChangeState(jobId, new EnqueuedState { Reason = $"Failed items of run {runId} retried" }, FailedState.StateName))
+            // Only a job still Failed is requeued, so two concurrent retries requeue each job once. Under a limit the job may
+            // wait for a slot instead of being enqueued: it was requeued all the same.
+            if (hangfire.ChangeState(jobId, new EnqueuedState { Reason = $"Failed items of run {runId} retried" }, FailedState.StateName) is not null)
             {
                 requeued++;
             }

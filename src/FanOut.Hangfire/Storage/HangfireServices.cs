@@ -41,6 +41,17 @@ internal sealed class HangfireServices
 
     public IBackgroundJobClient Client => _services.GetRequiredService<IBackgroundJobClient>();
 
+    /// <summary>
+    /// Changes a job's state through the application's state changer, if it is in <paramref name="from"/>: the state the
+    /// change ended in (which a filter may have made another than <paramref name="state"/>), or null when it was not.
+    /// </summary>
+    public IState? ChangeState(string jobId, IState state, string from)
+    {
+        var changer = _services.GetService<IBackgroundJobStateChanger>() ?? new BackgroundJobStateChanger(Filters);
+        using var connection = Storage.GetConnection();
+        return changer.ChangeState(new StateChangeContext(Storage, connection, jobId, state, from));
+    }
+
     public IRecurringJobManager RecurringJobs => _services.GetRequiredService<IRecurringJobManager>();
 
     /// <summary>The queue goes on the job itself where the storage supports it, so retries and requeues keep it.</summary>

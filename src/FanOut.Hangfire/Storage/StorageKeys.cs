@@ -55,6 +55,9 @@ internal static class StorageKeys
     /// <summary>The set of jobs of one concurrency key waiting for a slot, scored by arrival order.</summary>
     public static string FlowWaitingOfKey(string limit, string key) => $"fanout:flow:{limit}:waiting-of:{key}";
 
+    /// <summary>The set of concurrency keys with jobs waiting, whether or not a slot of theirs is free.</summary>
+    public static string FlowWaitingKeys(string limit) => $"fanout:flow:{limit}:waiting-keys";
+
     /// <summary>The set of concurrency keys with jobs waiting and a slot of their own free, scored by their turn.</summary>
     public static string FlowReadyKeys(string limit) => $"fanout:flow:{limit}:ready-keys";
 

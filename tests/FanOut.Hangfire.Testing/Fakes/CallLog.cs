@@ -15,6 +15,14 @@ public sealed class CallLog
 
     public TimeSpan Duration { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>When set, calls of items starting with <see cref="GatedPrefix"/> wait for it before they end.</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    public string GatedPrefix { get; set; } = string.Empty;
+
+    /// <summary>The job id of each item's latest call that has started.</summary>
+    public ConcurrentDictionary<string, string> JobIds { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Items whose calls throw, until they succeeded this many times fewer (item → failures left).</summary>
     public ConcurrentDictionary<string, int> FailuresLeft { get; } = new(StringComparer.Ordinal);
 
@@ -30,9 +38,10 @@ public sealed class CallLog
 
     public static string KeyOf(string item) => item.Split('-')[0];
 
-    public async Task RecordAsync(string handler, string item, CancellationToken cancellationToken)
+    public async Task RecordAsync(string handler, string item, CancellationToken cancellationToken, string jobId = "")
     {
         var key = KeyOf(item);
+        JobIds[item] = jobId;
         var started = DateTimeOffset.UtcNow;
         lock (_gate)
         {
@@ -46,6 +55,11 @@ public sealed class CallLog
         try
         {
             await Task.Delay(Duration, cancellationToken).ConfigureAwait(false);
+            if (Gate is { } gate && item.StartsWith(GatedPrefix, StringComparison.Ordinal))
+            {
+                // Held open on purpose; a deleted job's call goes on, as a handler ignoring its token would.
+                await gate.Task.ConfigureAwait(false);
+            }
             if (FailuresLeft.TryGetValue(item, out var left) && left > 0)
             {
                 FailuresLeft[item] = left - 1;
@@ -86,5 +100,5 @@ public sealed class CallLog
 public sealed class LoggedHandler(CallLog log) : IFanOutHandler<string>
 {
     public Task HandleAsync(string item, FanOutContext context, CancellationToken cancellationToken) =>
-        log.RecordAsync(context.HandlerId, item, cancellationToken);
+        log.RecordAsync(context.HandlerId, item, cancellationToken, context.JobId);
 }
