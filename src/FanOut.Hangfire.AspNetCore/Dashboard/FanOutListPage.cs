@@ -157,7 +157,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
 
         if (limit.BusiestKeys.Count == 0)
         {
-            return Html.Raw("<em>no key waits</em>");
+            return Html.Raw(limit.Waiting == 0 ? "<em>no key waits</em>" : "<em>—</em>");
         }
 
         var html = new HtmlBuilder().Append($"<ul class=\"list-unstyled\" style=\"margin-bottom: 0\">");

@@ -11,18 +11,3 @@ public sealed class GatedHandler(Gate gate) : IFanOutHandler<string>
         await gate.Open.Task.WaitAsync(cancellationToken);
     }
 }
-
-/// <summary>The items of <see cref="DashboardServer.LimitedCronId"/>: keys before the '-', dispatched in this order.</summary>
-public sealed class LimitedItemsSource : IFanOutSource<string>
-{
-    public async IAsyncEnumerable<string> GetItemsAsync(FanOutSourceContext context, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var item in DashboardServer.LimitedItems)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return item;
-        }
-
-        await Task.CompletedTask;
-    }
-}
