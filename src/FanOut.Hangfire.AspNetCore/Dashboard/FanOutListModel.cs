@@ -3,11 +3,15 @@ using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Dashboard;
 
-/// <summary>What the Fan-out list page shows: the declared fan-outs and events, their schedules and recent runs.</summary>
+/// <summary>
+/// What the Fan-out list page shows: the declared fan-outs and events, their schedules, the limits their handlers draw
+/// on, and recent runs.
+/// </summary>
 internal sealed record FanOutListModel(
     DashboardServices Services,
     IReadOnlyList<FanOutListModel.CronRow> Crons,
     IReadOnlyList<FanOutEventInfo> Events,
+    HandlerLimits Limits,
     IReadOnlyList<FanOutRun> RecentRuns,
     string? Name)
 {
@@ -21,12 +25,13 @@ internal sealed record FanOutListModel(
         var catalog = services.Catalog;
         if (catalog is null)
         {
-            return new FanOutListModel(services, [], [], [], name);
+            return new FanOutListModel(services, [], [], HandlerLimits.None, [], name);
         }
 
         var crons = ReadSchedules(catalog, storage);
+        var limits = await HandlerLimits.ReadAsync(services).ConfigureAwait(false);
         var runs = services.Runs is null ? [] : await ReadRunsAsync(services, catalog, name).ConfigureAwait(false);
-        return new FanOutListModel(services, crons, catalog.Events, runs, name);
+        return new FanOutListModel(services, crons, catalog.Events, limits, runs, name);
     }
 
     private static List<CronRow> ReadSchedules(IFanOutCatalog catalog, JobStorage storage)

@@ -2,7 +2,10 @@ using Hangfire.Dashboard;
 
 namespace FanOut.Hangfire.Dashboard;
 
-/// <summary>The Fan-out page: every cron fan-out with its schedule, every event with its handlers, and recent runs.</summary>
+/// <summary>
+/// The Fan-out page: every cron fan-out with its schedule, every event with its handlers, the limits those draw on
+/// (when some handler has one), and recent runs.
+/// </summary>
 internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
 {
     protected override string Title => "Fan-out";
@@ -19,6 +22,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
             RenderWarnings(html);
             RenderCrons(html);
             RenderEvents(html);
+            RenderLimits(html);
             RenderRuns(html);
         }
 
@@ -81,7 +85,13 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
     {
         html.Append($"<h3>Events and handlers</h3>");
         html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-events\"><thead><tr>");
-        html.Append($"<th>Event</th><th>On completion of a send</th><th>Handler</th><th>Queue</th><th class=\"align-right min-width\">Retry attempts</th></tr></thead><tbody>");
+        html.Append($"<th>Event</th><th>On completion of a send</th><th>Handler</th><th>Queue</th><th class=\"align-right min-width\">Retry attempts</th>");
+        if (model.Limits.Any)
+        {
+            html.Append($"<th>Limit</th>");
+        }
+
+        html.Append($"</tr></thead><tbody>");
         foreach (var @event in model.Events)
         {
             var first = true;
@@ -96,12 +106,74 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
                 }
 
                 html.Append($"<td class=\"word-break\">{handler.Id}</td><td>{handler.Queue}</td>");
-                html.Append($"<td class=\"align-right min-width\">{handler.RetryAttempts}</td></tr>");
+                html.Append($"<td class=\"align-right min-width\">{handler.RetryAttempts}</td>");
+                if (model.Limits.Any)
+                {
+                    html.Append($"<td class=\"word-break\">{LimitLink(model.Limits.Of(handler.Id))}</td>");
+                }
+
+                html.Append($"</tr>");
             }
         }
 
         html.Append($"</tbody></table></div>");
     }
+
+    private void RenderLimits(HtmlBuilder html)
+    {
+        if (!model.Limits.Any)
+        {
+            return;
+        }
+
+        html.Append($"<h3>Limits</h3><div class=\"table-responsive\"><table class=\"table\" id=\"fanout-limits\"><thead><tr>");
+        html.Append($"<th>Limit</th><th>Handlers</th><th>Allows</th><th class=\"align-right min-width\">Running</th>");
+        html.Append($"<th class=\"align-right min-width\">Waiting</th><th>Busiest keys</th></tr></thead><tbody>");
+        foreach (var limit in model.Limits.All)
+        {
+            html.Append($"<tr id=\"{HandlerLimits.AnchorOf(limit)}\" data-limit=\"{limit.Name}\" data-shared=\"{(limit.Shared ? "true" : "false")}\">");
+            html.Append($"<td class=\"word-break\"><strong>{limit.Name}</strong> ");
+            html.Append(limit.Shared
+                ? Html.Raw("<span class=\"label label-info\">shared</span>")
+                : Html.Raw("<span class=\"label label-default\">handler's own</span>"));
+            html.Append($"</td><td class=\"word-break\" data-handlers>{string.Join(", ", limit.HandlerIds)}</td>");
+            html.Append($"<td data-allows>{limit.Description}</td>");
+            html.Append($"<td class=\"align-right min-width\" data-count=\"running\">{limit.Running:N0}</td>");
+            html.Append($"<td class=\"align-right min-width\" data-count=\"waiting\">{limit.Waiting:N0}</td>");
+            html.Append($"<td>{BusiestKeys(limit)}</td></tr>");
+        }
+
+        html.Append($"</tbody></table></div>");
+        html.Append($"<p class=\"text-muted\">Running counts the calls holding a slot: enqueued, running, or holding one for a throttled start. ");
+        html.Append($"Waiting counts the jobs waiting for a slot, in storage and on no worker.</p>");
+    }
+
+    private NonEscapedString BusiestKeys(FanOutLimitStatus limit)
+    {
+        if (limit.ConcurrencyLimitPerKey is null)
+        {
+            return Html.Raw("<em>—</em>");
+        }
+
+        if (limit.BusiestKeys.Count == 0)
+        {
+            return Html.Raw(limit.Waiting == 0 ? "<em>no key waits</em>" : "<em>—</em>");
+        }
+
+        var html = new HtmlBuilder().Append($"<ul class=\"list-unstyled\" style=\"margin-bottom: 0\">");
+        foreach (var key in limit.BusiestKeys)
+        {
+            html.Append($"<li data-key=\"{key.Key}\"><code class=\"word-break\">{key.Key}</code> ");
+            html.Append($"<span data-count=\"running\">{key.Running:N0}</span> running, <span data-count=\"waiting\">{key.Waiting:N0}</span> waiting</li>");
+        }
+
+        return html.Append($"</ul>").ToHtml();
+    }
+
+    private NonEscapedString LimitLink(FanOutLimitStatus? limit) =>
+        limit is null
+            ? Html.Raw("<em>—</em>")
+            : new HtmlBuilder().Append($"<a href=\"#{Uri.EscapeDataString(HandlerLimits.AnchorOf(limit))}\">{limit.Name}</a>").ToHtml();
 
     private void RenderRuns(HtmlBuilder html)
     {

@@ -25,6 +25,8 @@ internal abstract class FanOutPage : RazorPage
 
     protected string RunUrl(string runId) => Url.To($"{Path}/runs/{Uri.EscapeDataString(runId)}");
 
+    protected string LimitUrl(FanOutLimitStatus limit) => ListUrl() + "#" + Uri.EscapeDataString(HandlerLimits.AnchorOf(limit));
+
     protected NonEscapedString Time(DateTimeOffset? value) =>
         value is { } time ? Html.RelativeTime(time.UtcDateTime) : Html.Raw("<em>—</em>");
 

@@ -1,6 +1,11 @@
+using Hangfire.Dashboard;
+
 namespace FanOut.Hangfire.Dashboard;
 
-/// <summary>A run's page: its status and timing, counts per handler, failed items with their errors, "Retry failed".</summary>
+/// <summary>
+/// A run's page: its status and timing, counts per handler (with the jobs waiting for a slot when a handler has a
+/// limit), failed items with their errors, "Retry failed".
+/// </summary>
 internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
 {
     protected override string Title => "Fan-out run " + model.RunId;
@@ -41,37 +46,60 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
         html.Append($"<dt>Items dispatched</dt><dd data-count=\"items\">{run.DispatchedItems:N0}</dd>");
         html.Append($"<dt>Completed</dt><dd>{Time(run.CompletedAt)}</dd>");
         html.Append($"<dt>Completions</dt><dd data-count=\"completions\">{run.Completions:N0}</dd>");
+        if (model.ShowsWaiting)
+        {
+            html.Append($"<dt>Waiting for a slot</dt><dd data-count=\"waiting\">{RunProgressBar.WaitingOf(run):N0}</dd>");
+        }
+
         html.Append($"<dt>Progress</dt><dd>{RunProgressBar.Of(run)}</dd>");
         html.Append($"</dl>");
     }
 
     private void RenderHandlers(HtmlBuilder html, FanOutRun run)
     {
+        var waiting = model.ShowsWaiting;
         html.Append($"<h3>Handlers</h3><div class=\"table-responsive\"><table class=\"table\" id=\"fanout-handlers\"><thead><tr>");
         html.Append($"<th>Handler</th><th>Queue</th><th class=\"min-width-200p\">Progress</th>");
         html.Append($"<th class=\"align-right\">Dispatched</th><th class=\"align-right\">Succeeded</th><th class=\"align-right\">Failed</th>");
-        html.Append($"<th class=\"align-right\">Deleted</th><th class=\"align-right\">In flight</th></tr></thead><tbody>");
+        html.Append($"<th class=\"align-right\">Deleted</th><th class=\"align-right\">In flight</th>");
+        if (waiting)
+        {
+            html.Append($"<th class=\"align-right\" title=\"Of those in flight, the jobs waiting for a slot of their limit or for a throttled start\">Waiting</th>");
+        }
+
+        html.Append($"</tr></thead><tbody>");
         foreach (var handler in run.Handlers)
         {
             var queue = model.FindHandler(handler.HandlerId)?.Queue;
-            html.Append($"<tr data-handler=\"{handler.HandlerId}\"><td class=\"word-break\">{handler.HandlerId}</td>");
+            html.Append($"<tr data-handler=\"{handler.HandlerId}\"><td class=\"word-break\">{handler.HandlerId}{LimitNote(handler.HandlerId)}</td>");
             html.Append($"<td>{(queue is null ? Html.Raw("<em>unknown</em>") : Html.QueueLabel(queue))}</td>");
             html.Append($"<td>{RunProgressBar.Of(handler)}</td>");
-            Counts(html, handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight);
+            Counts(html, handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight, waiting ? handler.Waiting : null);
             html.Append($"</tr>");
         }
 
         html.Append($"</tbody><tfoot><tr data-handler=\"\"><th colspan=\"3\">All handlers</th>");
-        Counts(html, run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight);
+        Counts(html, run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight, waiting ? RunProgressBar.WaitingOf(run) : null);
         html.Append($"</tr></tfoot></table></div>");
     }
 
-    private static void Counts(HtmlBuilder html, long dispatched, long succeeded, long failed, long deleted, long inFlight) =>
+    private NonEscapedString LimitNote(string handlerId) =>
+        model.Limits.Of(handlerId) is { } limit
+            ? new HtmlBuilder().Append($"<br><small class=\"text-muted\" data-limit=\"{limit.Name}\">limit <a href=\"{LimitUrl(limit)}\">{limit.Name}</a>: {limit.Description}</small>").ToHtml()
+            : new NonEscapedString(string.Empty);
+
+    private static void Counts(HtmlBuilder html, long dispatched, long succeeded, long failed, long deleted, long inFlight, long? waiting)
+    {
         html.Append($"<td class=\"align-right\" data-count=\"dispatched\">{dispatched:N0}</td>")
             .Append($"<td class=\"align-right\" data-count=\"succeeded\">{succeeded:N0}</td>")
             .Append($"<td class=\"align-right\" data-count=\"failed\">{failed:N0}</td>")
             .Append($"<td class=\"align-right\" data-count=\"deleted\">{deleted:N0}</td>")
             .Append($"<td class=\"align-right\" data-count=\"in-flight\">{inFlight:N0}</td>");
+        if (waiting is { } count)
+        {
+            html.Append($"<td class=\"align-right\" data-count=\"waiting\">{count:N0}</td>");
+        }
+    }
 
     private void RenderFailedItems(HtmlBuilder html, FanOutRun run)
     {

@@ -3,30 +3,46 @@ using Hangfire.Dashboard;
 
 namespace FanOut.Hangfire.Dashboard;
 
-/// <summary>A Bootstrap progress bar of a run's or a handler's jobs: succeeded, failed, deleted and in flight.</summary>
+/// <summary>
+/// A Bootstrap progress bar of a run's or a handler's jobs: succeeded, failed, deleted, in flight, and the part of those
+/// in flight that waits for a slot of a limit (or a throttled start) as its own segment.
+/// </summary>
 internal static class RunProgressBar
 {
     public static NonEscapedString Of(FanOutRun run) =>
-        Render(run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight);
+        Render(run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight, WaitingOf(run));
 
     public static NonEscapedString Of(FanOutHandlerProgress handler) =>
-        Render(handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight);
+        Render(handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight, handler.Waiting);
 
-    private static NonEscapedString Render(long dispatched, long succeeded, long failed, long deleted, long inFlight)
+    /// <summary>How many jobs of the run wait for a slot or a throttled start, over all its handlers.</summary>
+    public static long WaitingOf(FanOutRun run) => run.Handlers.Sum(h => h.Waiting);
+
+    private static NonEscapedString Render(long dispatched, long succeeded, long failed, long deleted, long inFlight, long waiting)
     {
         // Jobs can end in the moment between two counts being read; the bar never overflows.
         var total = Math.Max(dispatched, succeeded + failed + deleted + inFlight);
+        waiting = Math.Clamp(waiting, 0, inFlight);
         var html = new HtmlBuilder();
-        html.Append($"<div class=\"progress\" style=\"margin-bottom: 0\" title=\"{succeeded:N0} succeeded, {failed:N0} failed, {deleted:N0} deleted, {inFlight:N0} in flight of {total:N0}\">");
+        html.Append($"<div class=\"progress\" style=\"margin-bottom: 0\" title=\"{succeeded:N0} succeeded, {failed:N0} failed, {deleted:N0} deleted, {inFlight:N0} in flight");
+        if (waiting > 0)
+        {
+            html.Append($" ({waiting:N0} waiting for a slot)");
+        }
+
+        html.Append($" of {total:N0}\">");
         Segment(html, "progress-bar-success", succeeded, total, "succeeded");
         Segment(html, "progress-bar-danger", failed, total, "failed");
         Segment(html, "progress-bar-warning", deleted, total, "deleted");
-        Segment(html, "progress-bar-info progress-bar-striped active", inFlight, total, "in flight");
+        Segment(html, "progress-bar-info progress-bar-striped active", inFlight - waiting, total, "in flight");
+
+        // A waiting job is in flight but on no worker: the colour of the in-flight segment, faded and still.
+        Segment(html, "progress-bar-info progress-bar-striped", waiting, total, "waiting for a slot", " opacity: 0.5;");
         html.Append($"</div>");
         return html.ToHtml();
     }
 
-    private static void Segment(HtmlBuilder html, string classes, long count, long total, string what)
+    private static void Segment(HtmlBuilder html, string classes, long count, long total, string what, string style = "")
     {
         if (count <= 0 || total <= 0)
         {
@@ -34,6 +50,6 @@ internal static class RunProgressBar
         }
 
         var width = (100.0 * count / total).ToString("0.##", CultureInfo.InvariantCulture);
-        html.Append($"<div class=\"progress-bar {classes}\" style=\"width: {width}%\"><span class=\"sr-only\">{count:N0} {what}</span></div>");
+        html.Append($"<div class=\"progress-bar {classes}\" style=\"width: {width}%;{style}\" data-segment=\"{what}\"><span class=\"sr-only\">{count:N0} {what}</span></div>");
     }
 }

@@ -17,22 +17,11 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     [Fact]
     public async Task Browser_RetryFailedOnARunWithFailures_BringsTheFailedCountDown()
     {
-        if (!File.Exists(ChromiumPath))
-        {
-            Assert.Fail($"The browser test drives Chromium at {ChromiumPath}, which is missing; install chromium: apt-get install -y chromium");
-        }
-
         await using var server = await DashboardServer.StartAsync();
         var runId = await server.RunWithFailuresAsync();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-        });
-        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
-        page.SetDefaultTimeout(10_000);
+        await using var browser = await LaunchAsync(playwright);
+        var page = await NewPageAsync(browser);
 
         await page.GotoAsync(server.DashboardAddress.ToString());
         await page.GetByRole(AriaRole.Link, new() { Name = "Fan-out", Exact = true }).ClickAsync();
@@ -54,11 +43,77 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         server.Broken.Keys.Clear();
         await page.GetByRole(AriaRole.Button, new() { Name = "Retry failed" }).ClickAsync();
 
-        await ReloadUntilAsync(page, async () =>
+        await ReloadUntilAsync(page, "the retried jobs to show as succeeded", async () =>
             await CountAsync(page, string.Empty, "failed") == 0 && await CountAsync(page, string.Empty, "succeeded") == DashboardServer.JobsPerRun);
         await ExpectCountAsync(page, DashboardServer.CheckHandlerId, "succeeded", 5);
         await Expect(page.Locator("#fanout-retry-failed")).ToHaveCountAsync(0);
         await SaveScreenshotAsync(page, "dashboard-run-retried.png");
+    }
+
+    [Fact]
+    public async Task Browser_HandlersWithJobsWaitingForSlots_ShowsTheLimitsTheWaitingCountsAndAWaitingJob()
+    {
+        await using var server = await DashboardServer.StartAsync(limits: true);
+        var runId = await server.RunWithWaitingJobsAsync();
+        var waitingJob = LimitPagesTests.WaitingJobs(server, "handler:" + DashboardServer.KeyedHandlerId).First(j => j.Key == "t2").JobId;
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await NewPageAsync(browser);
+
+        await page.GotoAsync(server.DashboardAddress.ToString());
+        await page.GetByRole(AriaRole.Link, new() { Name = "Fan-out", Exact = true }).ClickAsync();
+        var keyed = page.Locator($"#fanout-limits tr[data-limit='{DashboardServer.KeyedHandlerId}']");
+        var shared = page.Locator($"#fanout-limits tr[data-limit='{DashboardServer.SharedLimitName}'][data-shared='true']");
+        await Expect(keyed).ToBeVisibleAsync();
+        await Expect(keyed.Locator("td[data-allows]")).ToHaveTextAsync("3 at once, 2 at once per key");
+        await Expect(keyed.Locator("td[data-count='running']")).ToHaveTextAsync("3");
+        await Expect(keyed.Locator("td[data-count='waiting']")).ToHaveTextAsync("4");
+        await Expect(keyed.Locator("li[data-key]").First).ToHaveTextAsync("t2 1 running, 2 waiting");
+        await Expect(shared.Locator("td[data-count='waiting']")).ToHaveTextAsync("6");
+        await SaveScreenshotAsync(page, "dashboard-limits.png");
+
+        await page.Locator($"#fanout-runs tr[data-run='{runId}'] a.fanout-run-link").ClickAsync();
+        await Expect(page.Locator("h1")).ToContainTextAsync(runId);
+        await ExpectCountAsync(page, DashboardServer.KeyedHandlerId, "in-flight", 7);
+        await ExpectCountAsync(page, DashboardServer.KeyedHandlerId, "waiting", 4);
+        await ExpectCountAsync(page, DashboardServer.SharedHandlerId, "waiting", 6);
+        await Expect(page.Locator($"#fanout-handlers tr[data-handler='{DashboardServer.KeyedHandlerId}'] [data-segment='waiting for a slot']")).ToBeVisibleAsync();
+        await SaveScreenshotAsync(page, "dashboard-run-waiting.png");
+
+        await page.Locator($"#fanout-handlers tr[data-handler='{DashboardServer.SharedHandlerId}'] small[data-limit] a").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($"/hangfire/fanout#fanout-limit-shared-{DashboardServer.SharedLimitName}$"));
+        await Expect(shared).ToBeVisibleAsync();
+
+        await page.GotoAsync(new Uri(server.BaseAddress, LimitPagesTests.JobPath(waitingJob)).ToString());
+        await Expect(page.Locator(".state-card-state-info .fanout-waiting")).ToHaveTextAsync($"Waiting for a slot of {DashboardServer.KeyedHandlerId}, key t2");
+        await SaveScreenshotAsync(page, "dashboard-job-waiting.png");
+
+        server.Gate.Open.SetResult();
+        await page.GotoAsync(new Uri(server.BaseAddress, DashboardClient.RunPath(runId)).ToString());
+        await ReloadUntilAsync(page, "the waiting jobs to run and succeed", async () =>
+            await CountAsync(page, string.Empty, "waiting") == 0 && await CountAsync(page, string.Empty, "succeeded") == 14);
+    }
+
+    private static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            Assert.Fail($"The browser test drives Chromium at {ChromiumPath}, which is missing; install chromium: apt-get install -y chromium");
+        }
+
+        return await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+        });
+    }
+
+    private static async Task<IPage> NewPageAsync(IBrowser browser)
+    {
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
+        page.SetDefaultTimeout(10_000);
+        return page;
     }
 
     private static ILocator CountCell(IPage page, string handlerId, string count) =>
@@ -71,14 +126,14 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         long.Parse(await CountCell(page, handlerId, count).InnerTextAsync(), System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.CurrentCulture);
 
     /// <summary>Reloads the page until <paramref name="condition"/> holds, as a person waiting for the jobs would.</summary>
-    private static async Task ReloadUntilAsync(IPage page, Func<Task<bool>> condition)
+    private static async Task ReloadUntilAsync(IPage page, string what, Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + RetryTimeout;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Waited {RetryTimeout.TotalSeconds:F0} s for the retried jobs to show as succeeded.");
+                throw new TimeoutException($"Waited {RetryTimeout.TotalSeconds:F0} s for {what}.");
             }
 
             await Task.Delay(200);

@@ -12,7 +12,8 @@ namespace FanOut.Hangfire.Tests.Dashboard;
 
 /// <summary>
 /// A real ASP.NET Core app on Kestrel at 127.0.0.1 with Hangfire (InMemory storage, a real server) and its dashboard at
-/// /hangfire, and a cron fan-out whose check handler fails for good (no retries) on the keys in <see cref="Broken"/>.
+/// /hangfire, and a cron fan-out whose check handler fails for good (no retries) on the keys in <see cref="Broken"/>;
+/// with limits, also a cron fan-out whose two handlers have limits and hold their calls until <see cref="Gate"/> opens.
 /// </summary>
 public sealed class DashboardServer : IAsyncDisposable
 {
@@ -20,6 +21,17 @@ public sealed class DashboardServer : IAsyncDisposable
     public const string EventName = "checks/item.ready";
     public const string CheckHandlerId = "check-item";
     public const string AuditHandlerId = "audit-item";
+
+    public const string LimitedCronId = "limited-checks";
+    public const string LimitedEventName = "limited/item.ready";
+
+    /// <summary>A handler with a limit of its own: 3 calls at once, 2 per key (the item's text before its '-').</summary>
+    public const string KeyedHandlerId = "keyed-check";
+
+    /// <summary>A handler drawing on the shared limit <see cref="SharedLimitName"/>: 1 call at once.</summary>
+    public const string SharedHandlerId = "partner-sync";
+
+    public const string SharedLimitName = "partner-api";
 
     /// <summary>An item key that is markup: the pages must show it as text.</summary>
     public const string ScriptKey = "<script>alert('fan-out')</script>";
@@ -45,6 +57,12 @@ public sealed class DashboardServer : IAsyncDisposable
 
     public static int JobsPerRun => ItemKeys.Count * 2;
 
+    /// <summary>
+    /// One of each key first, so the keyed handler's three slots go to t1, t2 and t3 and the four after them wait, with
+    /// every key still under its own limit of 2: t2 has 2 waiting, t1 and t3 one each. The shared limit runs one, six wait.
+    /// </summary>
+    public static IReadOnlyList<string> LimitedItems { get; } = ["t1-a", "t2-a", "t3-a", "t1-b", "t2-b", "t2-c", "t3-b"];
+
     public Uri BaseAddress { get; }
 
     public Uri DashboardAddress => new(BaseAddress, "/hangfire");
@@ -53,21 +71,28 @@ public sealed class DashboardServer : IAsyncDisposable
 
     public BrokenItems Broken => Services.GetRequiredService<BrokenItems>();
 
+    /// <summary>Holds the calls of the limited handlers (with limits only) until the test opens it.</summary>
+    public Gate Gate => Services.GetRequiredService<Gate>();
+
     public IFanOutRuns Runs => Services.GetRequiredService<IFanOutRuns>();
 
     public IServiceProvider Services => _app.Services;
+
+    public JobStorage Storage => _storage;
 
     /// <summary>Starts the app.</summary>
     /// <param name="antiforgery">Registers ASP.NET Core antiforgery, which the dashboard then checks on every POST.</param>
     /// <param name="defaultDashboardOptions">Maps the dashboard as the sample does, with Hangfire's default options.</param>
     /// <param name="readOnly">Makes the dashboard read-only.</param>
-    public static async Task<DashboardServer> StartAsync(bool antiforgery = true, bool defaultDashboardOptions = false, bool readOnly = false)
+    /// <param name="limits">Adds <see cref="LimitedCronId"/>, whose handlers have limits and wait on <see cref="Gate"/>.</param>
+    public static async Task<DashboardServer> StartAsync(bool antiforgery = true, bool defaultDashboardOptions = false, bool readOnly = false, bool limits = false)
     {
         var storage = TestHost.InMemory();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
-        TestHost.AddHangfire(builder.Services, storage);
+        // With limits, four calls hold their slots on the gate; the other workers keep the rest of the app going.
+        TestHost.AddHangfire(builder.Services, storage, workers: limits ? 8 : 4);
         if (antiforgery)
         {
             builder.Services.AddAntiforgery();
@@ -82,11 +107,25 @@ public sealed class DashboardServer : IAsyncDisposable
         }
 
         builder.Services.AddSingleton(items).AddSingleton(broken).AddSingleton<Recorder>().AddSingleton<DashboardAccess>();
-        builder.Services.AddFanOut().AddDashboard()
+        var fanOut = builder.Services.AddFanOut().AddDashboard()
             .AddCron<ListSource>(CronId, "0 3 1 1 *", sends: EventName)
             .AddHandler<SometimesBrokenHandler>(CheckHandlerId, on: EventName, o => o.RetryAttempts = 0)
             .AddHandler<RecordingHandler>(AuditHandlerId, on: EventName)
             .AddCompletionHandler<CompletionRecorder>(of: CronId);
+        if (limits)
+        {
+            builder.Services.AddSingleton<Gate>();
+            fanOut
+                .AddLimit(SharedLimitName, l => l.ConcurrencyLimit = 1)
+                .AddCron<LimitedItemsSource>(LimitedCronId, "0 3 1 1 *", sends: LimitedEventName)
+                .AddHandler<GatedHandler>(KeyedHandlerId, on: LimitedEventName, h =>
+                {
+                    h.ConcurrencyLimit = 3;
+                    h.ConcurrencyLimitPerKey = 2;
+                    h.UseConcurrencyKey<string>(CallLog.KeyOf);
+                })
+                .AddHandler<GatedHandler>(SharedHandlerId, on: LimitedEventName, h => h.Limit = SharedLimitName);
+        }
 
         var app = builder.Build();
         app.Use((context, next) =>
@@ -124,6 +163,23 @@ public sealed class DashboardServer : IAsyncDisposable
         return runId;
     }
 
+    /// <summary>
+    /// Triggers the limited cron fan-out and waits until its dispatch ended and its calls hold every slot, with the
+    /// jobs behind them waiting; the gate stays shut.
+    /// </summary>
+    public async Task<string> RunWithWaitingJobsAsync()
+    {
+        var runId = await Services.GetRequiredService<IFanOutClient>().TriggerAsync(LimitedCronId);
+        await WaitForRunAsync(
+            runId,
+            run => run.Status == FanOutRunStatus.Running
+                && run.Handlers.Single(h => h.HandlerId == KeyedHandlerId).Waiting == 4
+                && run.Handlers.Single(h => h.HandlerId == SharedHandlerId).Waiting == 6,
+            "to hold every slot with the jobs behind them waiting");
+        await Wait.UntilAsync(() => Gate.Started == 4, RunTimeout, () => $"{Gate.Started} of 4 calls started");
+        return runId;
+    }
+
     /// <summary>Polls the run until <paramref name="condition"/> holds, up to a deadline.</summary>
     public async Task<FanOutRun> WaitForRunAsync(string runId, Func<FanOutRun, bool> condition, string what)
     {
@@ -139,10 +195,14 @@ public sealed class DashboardServer : IAsyncDisposable
 
     public static string Describe(FanOutRun? run) => run is null
         ? "no run record"
-        : $"{run.Status}, {run.DispatchedJobs} jobs, {run.Succeeded} succeeded, {run.Failed} failed, {run.InFlight} in flight";
+        : $"{run.Status}, {run.DispatchedJobs} jobs, {run.Succeeded} succeeded, {run.Failed} failed, {run.InFlight} in flight, "
+            + $"waiting: {string.Join(", ", run.Handlers.Select(h => $"{h.HandlerId} {h.Waiting}"))}";
 
     public async ValueTask DisposeAsync()
     {
+        // Calls still held on the gate would keep the server from stopping in time.
+        Services.GetService<Gate>()?.Open.TrySetResult();
+
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
         {
             await _app.StopAsync(stopping.Token);

@@ -44,6 +44,7 @@ public sealed class FanOutPageTests
         html.Should().Contain($"href=\"{DashboardClient.RunPath(runId)}\"");
         html.Should().Contain("progress-bar progress-bar-success").And.Contain("progress-bar progress-bar-danger");
         html.Should().Contain("title=\"8 succeeded, 2 failed, 0 deleted, 0 in flight of 10\"");
+        html.Should().NotContain("fanout-limits", "no handler has a limit").And.NotContain("<th>Limit</th>");
     }
 
     [Fact]
@@ -64,6 +65,7 @@ public sealed class FanOutPageTests
         RunPageHtml.Count(html, DashboardServer.AuditHandlerId, "failed").Should().Be(0);
         RunPageHtml.Count(html, string.Empty, "failed").Should().Be(2);
         RunPageHtml.Count(html, string.Empty, "deleted").Should().Be(0);
+        html.Should().NotContain("data-count=\"waiting\"", "no handler has a limit, so no job can wait for a slot");
 
         var failed = await server.Runs.GetFailedItemsAsync(runId);
         failed.Select(f => f.ItemKey).Should().BeEquivalentTo(DashboardServer.BrokenKeys);
