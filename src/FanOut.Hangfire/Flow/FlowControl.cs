@@ -100,14 +100,9 @@ internal sealed partial class FlowControl(
         var wasWaiting = FanOutWaitingState.IsWaiting(current);
         if (candidate is ProcessingState)
         {
-            // On a worker: it holds its slot, unless it was enqueued by a path that bypassed the limit (or before the
-            // handler had one); such a call is counted, never held back.
-            if (budget.LimitsConcurrency && !wasWaiting && SlotRecord.Held(context.Connection, jobId) is null)
+            if (budget.LimitsConcurrency && !wasWaiting)
             {
-                using var scope = EnterScope();
-                var view = ViewOf(scope, budget);
-                view.Admit(context.Transaction, jobId, limit.KeysOf(handler.Id, job.ItemKey, job.ItemJson).Concurrency);
-                view.Flush(context.Transaction);
+                ElectProcessing(context, job, handler);
             }
 
             return;
@@ -137,6 +132,48 @@ internal sealed partial class FlowControl(
         {
             calls.Ended(jobId, time.GetUtcNow());
         }
+    }
+
+    /// <summary>
+    /// On a worker. The usual case, from Enqueued with its slot, needs nothing. A job fetched again (Processing to
+    /// Processing, after its worker died or its keep-alive failed) may have another change of its own running at the same
+    /// time, if the storage let Hangfire's job lock expire; and a job enqueued by a path that bypassed the limit has no
+    /// slot. Both are decided under the limit's lock, on what has committed: a job with no slot takes one if one is
+    /// free, else it waits (the worker then leaves it, as Hangfire does with any job a filter moved elsewhere).
+    /// </summary>
+    private void ElectProcessing(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler)
+    {
+        var jobId = context.BackgroundJob.Id;
+        if (!IsCurrently(context, ProcessingState.StateName) && SlotRecord.Held(context.Connection, jobId) is not null)
+        {
+            return;
+        }
+
+        var limit = handler.Limit!;
+        using var scope = EnterScope();
+        var view = ViewOf(scope, limit.Budget);
+        if (SlotRecord.Held(view.Connection, jobId) is not null)
+        {
+            return;
+        }
+
+        var keys = limit.KeysOf(handler.Id, job.ItemKey, job.ItemJson);
+        var key = view.Keyed ? keys.Concurrency : string.Empty;
+        if (keys.Problem is { } problem)
+        {
+            context.CandidateState = Unkeyable(problem);
+        }
+        else if (view.CanAdmit(key))
+        {
+            view.Admit(context.Transaction, jobId, key);
+        }
+        else
+        {
+            view.AddWaiting(context.Transaction, jobId, key);
+            context.CandidateState = FanOutWaitingState.ForSlot(limit.Budget.Name, limit.Budget.StorageId, key);
+        }
+
+        view.Flush(context.Transaction);
     }
 
     private void ElectEnqueued(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler, bool wasWaiting)

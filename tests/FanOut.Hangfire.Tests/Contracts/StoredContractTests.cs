@@ -1,3 +1,4 @@
+using FanOut.Hangfire.Flow;
 using System.Reflection;
 using FanOut.Hangfire.Dispatch;
 using FanOut.Hangfire.Runs;
@@ -119,6 +120,42 @@ public sealed class StoredContractTests
         StorageKeys.RecurringJob("nightly").Should().Be("fanout:nightly", "the recurring job id of a cron fan-out {0}", Why);
         StorageKeys.IsOwnedRecurringJob("fanout:nightly").Should().BeTrue();
         StorageKeys.IsOwnedRecurringJob("nightly").Should().BeFalse("the library never touches a recurring job it does not own");
+    }
+
+    [Fact]
+    public void FlowKeys_KeepTheirLayout()
+    {
+        StorageKeys.Outcome("r1", "notify", RunOutcomesAttribute.Waiting).Should().Be("fanout:run:r1:notify:waiting", "the set of a run's waiting jobs {0}", Why);
+        StorageKeys.FlowRunning("handler:notify").Should().Be("fanout:flow:handler:notify:running", "the slots held {0}", Why);
+        StorageKeys.FlowRunningOfKey("limit:slack", "T-42").Should().Be("fanout:flow:limit:slack:running-of:T-42", "the slots held by a key {0}", Why);
+        StorageKeys.FlowWaiting("handler:notify").Should().Be("fanout:flow:handler:notify:waiting", "the waiting jobs {0}", Why);
+        StorageKeys.FlowWaitingOfKey("handler:notify", "T-42").Should().Be("fanout:flow:handler:notify:waiting-of:T-42", "a key's waiting jobs {0}", Why);
+        StorageKeys.FlowWaitingKeys("handler:notify").Should().Be("fanout:flow:handler:notify:waiting-keys", "the keys with jobs waiting {0}", Why);
+        StorageKeys.FlowReadyKeys("handler:notify").Should().Be("fanout:flow:handler:notify:ready-keys", "the round of keys {0}", Why);
+        StorageKeys.FlowCounters("handler:notify").Should().Be("fanout:flow:handler:notify:counters", "a limit's counters {0}", Why);
+        StorageKeys.FlowThrottle("handler:notify").Should().Be("fanout:flow:handler:notify:throttle", "a limit's throttle times {0}", Why);
+        StorageKeys.FlowOrphans("handler:notify").Should().Be("fanout:flow:handler:notify:orphans", "the slots of orphaned calls {0}", Why);
+        StorageKeys.FlowDue.Should().Be("fanout:flow-due", "the parked jobs {0}", Why);
+        StorageKeys.FlowSlot("42").Should().Be("fanout:flow-slot:42", "a job's slot record {0}", Why);
+        StorageKeys.FlowLock("handler:notify").Should().Be("fanout:flow-lock:handler:notify", "a limit's lock {0}", Why);
+        SlotRecord.Of("handler:notify", "T|42").Should().Be("handler:notify|T|42", "a slot record {0}", Why);
+        SlotRecord.Orphan("42", "host:1:abc", "T|42").Should().Be("orphan|42|host:1:abc|T|42", "an orphan record {0}", Why);
+        SlotRecord.TryReadOrphan("orphan|42|host:1:abc|T|42", out var jobId, out var serverId, out var key).Should().BeTrue();
+        (jobId, serverId, key).Should().Be(("42", "host:1:abc", "T|42"));
+    }
+
+    [Fact]
+    public void WaitingState_KeepsItsNameAndData()
+    {
+        var due = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_000);
+        var parked = new FanOutWaitingState("handler:notify", "T-42", due, "reason");
+
+        parked.Name.Should().Be("FanOutWaiting", "the state's name {0}", Why);
+        parked.IsFinal.Should().BeFalse("a waiting job must not expire");
+        parked.SerializeData().Should().Equal(new Dictionary<string, string> { ["Limit"] = "handler:notify", ["Key"] = "T-42", ["Due"] = "1767225600000" });
+        FanOutWaitingState.Read(parked.SerializeData()).Should().Be(("T-42", (DateTimeOffset?)due));
+        FanOutWaitingState.ForSlot("notify", "handler:notify", "T-42").SerializeData().Should().Equal(new Dictionary<string, string> { ["Limit"] = "handler:notify", ["Key"] = "T-42" });
+        FanOutWaitingState.ForSlot("notify", "handler:notify", "T-42").Reason.Should().Be("Waiting for a slot of notify, key T-42");
     }
 
     [Fact]
