@@ -16,7 +16,8 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
 {
     private const int Limit = 4;
     private const int PerKey = 2;
-    private const int Keys = 6;
+    // Three keys over four slots: some key always has two calls, so both limits bind.
+    private const int Keys = 3;
     private const string Handler = "first";
     private const string LimitId = "handler:" + Handler;
     private static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromSeconds(5);
@@ -71,7 +72,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
         }
 
         var calls = Calls();
-        AssertLimitsHeld(calls, openUntil: killedAt);
+        await AssertLimitsHeldAsync(probe, calls, openUntil: killedAt);
         cut.Select(c => c.JobId).Should().BeSubsetOf(interrupted, "a call running on the killed server is a job processing there");
         interrupted.Should().HaveCountLessThanOrEqualTo(Limit);
         calls.Where(c => c.EndedAt is null).Should().OnlyContain(c => c.Pid == victim.Pid, "only the killed process left calls unfinished");
@@ -101,11 +102,12 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
         var peakMeanwhile = PeakWithin([.. calls.Where(c => c.Pid == survivor.Pid)], killedAt, firstBack);
         peakMeanwhile.Should().BeLessThanOrEqualTo(Limit - interrupted.Count, "the killed server's jobs still hold their slots until they are handed out again");
         var peakAfter = FlowCalls.PeakOf(calls.Where(c => c.StartedAt >= lastBack));
+        var stall = LongestIdle([.. calls.Where(c => c.Pid == survivor.Pid)], killedAt, lastBack);
         output.WriteLine(
             $"Peak {FlowCalls.PeakOf(calls, killedAt)} overall; {peakMeanwhile} while the {interrupted.Count} dead jobs held their slots " +
             $"({FlowCalls.Between(killedAt, firstBack).TotalSeconds:F1} s); {peakAfter} after they ran again " +
             $"(all back {FlowCalls.Between(killedAt, lastBack).TotalSeconds:F1} s after the kill); " +
-            $"{calls.Count(c => c.StartedAt > lastBack)} calls after that.");
+            $"{calls.Count(c => c.StartedAt > lastBack)} calls after that; the survivor ran no call for at most {stall.TotalSeconds:F1} s at a stretch meanwhile.");
         peakAfter.Should().Be(Limit, "once the dead jobs ran again every slot is in use again: none was lost");
     }
 
@@ -116,7 +118,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
     [Fact]
     public async Task Limit_ThreeServersSharingOneDatabase_HoldsGloballyAndPerKey_EveryItemRunsOnce()
     {
-        const int items = 300;
+        const int items = 240;
         var database = await postgres.CreateDatabaseAsync("flow_scale");
         var probe = new StorageProbe(database);
         var settings = Settings(items, DispatchPaths.Generic, workers: 4, TimeSpan.FromMilliseconds(100));
@@ -128,7 +130,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
         await WaitForRunToSettleAsync(probe, runId, items, first, second, third);
 
         var calls = Calls();
-        AssertLimitsHeld(calls);
+        await AssertLimitsHeldAsync(probe, calls);
         calls.Should().OnlyContain(c => c.Succeeded && c.EndedAt != null);
         calls.Select(c => c.Item).Should().OnlyHaveUniqueItems("nothing failed or was killed, so each item ran once").And.HaveCount(items);
         calls.Select(c => c.Pid).Distinct().Should().BeEquivalentTo([first.Pid, second.Pid, third.Pid], "every server ran calls");
@@ -138,6 +140,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
             string.Join(", ", calls.GroupBy(c => c.Pid).Select(g => $"pid {g.Key}: {g.Count()} calls, peak {FlowCalls.PeakOf(g)}")) +
             $"; busiest key peak {calls.GroupBy(c => c.Key).Max(k => FlowCalls.PeakOf(k))} of {PerKey}.");
         peak.Should().Be(Limit, "with twelve workers the four slots are kept busy");
+        calls.GroupBy(c => c.Key).Max(k => FlowCalls.PeakOf(k)).Should().Be(PerKey, "three keys share four slots, so some key runs two calls at once");
     }
 
     /// <summary>
@@ -170,7 +173,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
         first.HasExited.Should().BeFalse();
         second.HasExited.Should().BeFalse();
         var calls = Calls();
-        AssertLimitsHeld(calls);
+        await AssertLimitsHeldAsync(probe, calls);
         calls.Should().OnlyContain(c => c.EndedAt != null, "no process died, so every call returned");
         calls.Where(c => c.Succeeded).Select(c => c.Item).Distinct().Should().HaveCount(items, "every item's call succeeded at least once");
         calls.Where(c => c.StartedAt > restartedAt).Select(c => c.Pid).Distinct().Should()
@@ -208,15 +211,46 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
 
     private List<FlowCall> OpenCallsOf(int pid) => [.. Calls().Where(c => c.Pid == pid && c.EndedAt is null)];
 
-    private static void AssertLimitsHeld(List<FlowCall> calls, long? openUntil = null)
+    private async Task AssertLimitsHeldAsync(StorageProbe probe, List<FlowCall> calls, long? openUntil = null)
     {
-        FlowCalls.PeakOf(calls, openUntil).Should().BeLessThanOrEqualTo(Limit, "the global limit holds across every process");
+        await AssertPeakAsync(probe, calls, Limit, "the global limit holds across every process", openUntil);
         foreach (var key in calls.GroupBy(c => c.Key))
         {
-            FlowCalls.PeakOf(key, openUntil).Should().BeLessThanOrEqualTo(PerKey, $"key {key.Key} has a limit of {PerKey}");
+            await AssertPeakAsync(probe, [.. key], PerKey, $"key {key.Key} has a limit of {PerKey}", openUntil);
         }
 
         calls.Select(c => c.Key).Distinct().Should().HaveCount(Keys);
+    }
+
+    /// <summary>Fails, naming the calls that ran at once and their jobs' state histories, when more than <paramref name="limit"/> did.</summary>
+    private async Task AssertPeakAsync(StorageProbe probe, List<FlowCall> calls, int limit, string because, long? openUntil)
+    {
+        var peak = FlowCalls.PeakOf(calls, openUntil);
+        if (peak <= limit)
+        {
+            return;
+        }
+
+        var closed = calls.Select(c => c.EndedAt is null && openUntil is { } end ? c with { EndedAt = end } : c).ToList();
+        var at = closed.Select(c => c.StartedAt).First(t => closed.Count(c => c.RunsAt(t)) == peak);
+        var origin = calls.Min(c => c.StartedAt);
+        var report = new System.Text.StringBuilder($"{peak} calls ran at once ({because}) at +{FlowCalls.Between(origin, at).TotalSeconds:F3} s:");
+        foreach (var call in closed.Where(c => c.RunsAt(at)))
+        {
+            report.Append($"{Environment.NewLine}  job {call.JobId} item {call.Item} attempt {call.Attempt} pid {call.Pid}: " +
+                          $"+{FlowCalls.Between(origin, call.StartedAt).TotalSeconds:F3} s to +{FlowCalls.Between(origin, call.EndedAt!.Value).TotalSeconds:F3} s, " +
+                          (call.Succeeded ? "ok" : "failed") + "; states: ");
+            foreach (var state in await probe.ListAsync(
+                "SELECT name, coalesce(reason, ''), createdat FROM hangfire.state WHERE jobid = $1 ORDER BY id",
+                r => $"{r.GetString(0)} ({r.GetString(1)}) {r.GetDateTime(2):HH:mm:ss.fff}",
+                call.JobId))
+            {
+                report.Append(state).Append("; ");
+            }
+        }
+
+        output.WriteLine(report.ToString());
+        peak.Should().BeLessThanOrEqualTo(limit, report.ToString());
     }
 
     /// <summary>The most calls of <paramref name="calls"/> running at one instant between two timestamps.</summary>
@@ -226,6 +260,28 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
             .Select(t => calls.Count(c => c.RunsAt(t)))
             .DefaultIfEmpty(0)
             .Max();
+
+    /// <summary>The longest stretch between two timestamps during which none of <paramref name="calls"/> ran.</summary>
+    private static TimeSpan LongestIdle(List<FlowCall> calls, long from, long to)
+    {
+        var longest = TimeSpan.Zero;
+        var idleSince = calls.Any(c => c.RunsAt(from)) ? (long?)null : from;
+        foreach (var at in calls.SelectMany(c => new[] { c.StartedAt, c.EndedAt ?? to }).Where(t => t > from && t < to).Order().Append(to))
+        {
+            var running = at < to && calls.Any(c => c.RunsAt(at));
+            if (idleSince is { } since && (running || at == to))
+            {
+                longest = TimeSpan.FromTicks(Math.Max(longest.Ticks, FlowCalls.Between(since, at).Ticks));
+                idleSince = null;
+            }
+            else if (!running && idleSince is null)
+            {
+                idleSince = at;
+            }
+        }
+
+        return longest;
+    }
 
     /// <summary>
     /// Waits until every child job succeeded and the run completed, then checks that no job waits, no slot is held and
