@@ -31,7 +31,10 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
     /// A server killed while its calls hold slots: its jobs stay Processing and keep their slots (the other server never
     /// runs more than the slots left) until Hangfire.PostgreSql hands them out again after the invisibility timeout; then
     /// they run again (at-least-once: an interrupted item may have started twice, every item succeeds once) and the
-    /// limit is used in full again: no slot is lost, no key stays stuck, the run completes.
+    /// limit is used in full again: no slot is lost, no key stays stuck, the run completes. Tuned host only: with the
+    /// README's settings the dead jobs' slots come back only after their 5-minute invisibility timeout, and after
+    /// Hangfire.PostgreSql's 10-minute lock timeout when the process died holding the limit's lock, longer than this
+    /// suite can wait.
     /// </summary>
     [Fact]
     public async Task Limit_ServerSigkilledWhileItsCallsHoldSlots_SlotsComeBackAfterTheInvisibilityTimeout_LimitHolds_RunCompletes()
