@@ -52,10 +52,24 @@ internal static class HostFanOuts
                 o.Enabled = false;
                 o.Overlap = FanOutOverlap.Wait;
             })
-            .AddHandler<JournalHandler>(FirstHandler, on: Event, RetryQuickly);
+            .AddHandler<JournalHandler>(FirstHandler, on: Event, o => Configure(o, settings));
         if (settings.Handlers > 1)
         {
-            fanOut.AddHandler<JournalHandler>(SecondHandler, on: Event, RetryQuickly);
+            fanOut.AddHandler<JournalHandler>(SecondHandler, on: Event, o => Configure(o, settings));
+        }
+    }
+
+    /// <summary>The concurrency key of an item: its text before the first '-'.</summary>
+    public static string KeyOf(string item) => item.Split('-')[0];
+
+    private static void Configure(FanOutHandlerOptions options, HostSettings settings)
+    {
+        RetryQuickly(options);
+        options.ConcurrencyLimit = settings.ConcurrencyLimit;
+        if (settings.ConcurrencyLimitPerKey is { } perKey)
+        {
+            options.ConcurrencyLimitPerKey = perKey;
+            options.UseConcurrencyKey<string>(KeyOf);
         }
     }
 

@@ -37,6 +37,21 @@ internal sealed class HostSettings
     /// <summary>How long each handler call works before it records that it finished.</summary>
     public TimeSpan HandlerDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>At most this many calls of each handler at once, across all servers; no limit when unset.</summary>
+    public int? ConcurrencyLimit { get; set; }
+
+    /// <summary>
+    /// At most this many calls of each handler at once per key, across all servers; the key is the item's text before
+    /// its first '-' (<see cref="HostFanOuts.KeyOf"/>). No limit when unset.
+    /// </summary>
+    public int? ConcurrencyLimitPerKey { get; set; }
+
+    /// <summary>
+    /// A folder where this process appends the start and the end of each handler call to a file of its own
+    /// (<see cref="CallFile"/>); no such record when unset.
+    /// </summary>
+    public string? CallLog { get; set; }
+
     /// <summary>
     /// Which Hangfire.PostgreSql options the server runs with: <c>tuned</c> (the settings below, short enough for tests to
     /// see a dead server's jobs come back within seconds), <c>recommended</c> (what the README recommends: fetches kept
@@ -74,6 +89,12 @@ internal sealed class SourceSettings
 {
     /// <summary>Items per firing.</summary>
     public int Items { get; set; } = 100;
+
+    /// <summary>
+    /// How many keys the items spread over, round-robin: item <c>n</c> is <c>{fanOutId}{n % Keys}-{n:D6}</c>. With 0, the
+    /// default, every item is <c>{fanOutId}-{n:D6}</c>, all of one key.
+    /// </summary>
+    public int Keys { get; set; }
 
     /// <summary>A pause before every <see cref="FanOutOptions.ChunkSize"/> items: a source that takes its time.</summary>
     public TimeSpan ChunkDelay { get; set; } = TimeSpan.Zero;

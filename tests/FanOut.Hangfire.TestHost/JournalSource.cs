@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace FanOut.Hangfire.TestHost;
 
 /// <summary>
-/// Yields <c>{fanOutId}-{n:D6}</c>, the same items in the same order on every read of a run, pausing before every
+/// Yields <c>{fanOutId}-{n:D6}</c> (or <c>{fanOutId}{n % keys}-{n:D6}</c> over several keys), the same items in the same order on every read of a run, pausing before every
 /// chunk as configured; journals when each read starts and when it has yielded everything.
 /// </summary>
 internal sealed class JournalSource(HostSettings settings, Journal journal, IOptions<FanOutOptions> options) : IFanOutSource<string>
@@ -22,7 +22,9 @@ internal sealed class JournalSource(HostSettings settings, Journal journal, IOpt
                 await Task.Delay(source.ChunkDelay, cancellationToken);
             }
 
-            yield return string.Create(CultureInfo.InvariantCulture, $"{context.FanOutId}-{i:D6}");
+            yield return source.Keys > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{context.FanOutId}{i % source.Keys}-{i:D6}")
+                : string.Create(CultureInfo.InvariantCulture, $"{context.FanOutId}-{i:D6}");
         }
 
         await journal.DispatchFinishedAsync(dispatch, cancellationToken);

@@ -26,6 +26,7 @@ var database = NpgsqlDataSource.Create(connectionString);
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(database);
 builder.Services.AddSingleton<Journal>();
+builder.Services.AddSingleton<CallFile>();
 builder.Services.AddHostedService<ParentWatch>();
 
 builder.Services.AddHangfire(c => c
