@@ -100,7 +100,7 @@ internal sealed partial class FlowControl(
         var wasWaiting = FanOutWaitingState.IsWaiting(current);
         if (candidate is ProcessingState)
         {
-            if (budget.LimitsConcurrency && !wasWaiting)
+            if (!wasWaiting)
             {
                 ElectProcessing(context, job, handler);
             }
@@ -135,45 +135,66 @@ internal sealed partial class FlowControl(
     }
 
     /// <summary>
-    /// On a worker. The usual case, from Enqueued with its slot, needs nothing. A job fetched again (Processing to
+    /// On a worker. The usual case, from Enqueued with its slot (and its throttled start taken at arrival), needs
+    /// nothing. A job fetched from Scheduled (Hangfire moves a retry of a job with a queue straight to the queue, not
+    /// through Enqueued) arrives here: it takes a slot and a throttled start, or waits. A job fetched again (Processing to
     /// Processing, after its worker died or its keep-alive failed) may have another change of its own running at the same
     /// time, if the storage let Hangfire's job lock expire; and a job enqueued by a path that bypassed the limit has no
-    /// slot. Both are decided under the limit's lock, on what has committed: a job with no slot takes one if one is
-    /// free, else it waits (the worker then leaves it, as Hangfire does with any job a filter moved elsewhere).
+    /// slot. All of these are decided under the limit's lock, on what has committed. A job that ends up waiting is left by
+    /// its worker, as Hangfire leaves any job a filter moved elsewhere.
     /// </summary>
     private void ElectProcessing(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler)
     {
+        var limit = handler.Limit!;
+        var budget = limit.Budget;
         var jobId = context.BackgroundJob.Id;
-        if (!IsCurrently(context, ProcessingState.StateName) && SlotRecord.Held(context.Connection, jobId) is not null)
+        var fromQueue = IsCurrently(context, EnqueuedState.StateName);
+        var again = IsCurrently(context, ProcessingState.StateName);
+        if ((fromQueue || again) && !budget.LimitsConcurrency)
         {
             return;
         }
 
-        var limit = handler.Limit!;
+        if (fromQueue && SlotRecord.Held(context.Connection, jobId) is not null)
+        {
+            return;
+        }
+
         using var scope = EnterScope();
-        var view = ViewOf(scope, limit.Budget);
-        if (SlotRecord.Held(view.Connection, jobId) is not null)
+        var view = ViewOf(scope, budget);
+        if (budget.LimitsConcurrency && SlotRecord.Held(view.Connection, jobId) is not null)
         {
             return;
         }
 
         var keys = limit.KeysOf(handler.Id, job.ItemKey, job.ItemJson);
-        var key = view.Keyed ? keys.Concurrency : string.Empty;
         if (keys.Problem is { } problem)
         {
             context.CandidateState = Unkeyable(problem);
-        }
-        else if (view.CanAdmit(key))
-        {
-            view.Admit(context.Transaction, jobId, key);
-        }
-        else
-        {
-            view.AddWaiting(context.Transaction, jobId, key);
-            context.CandidateState = FanOutWaitingState.ForSlot(limit.Budget.Name, limit.Budget.StorageId, key);
+            return;
         }
 
-        view.Flush(context.Transaction);
+        var key = view.Keyed ? keys.Concurrency : string.Empty;
+        var transaction = context.Transaction;
+        if (budget.LimitsConcurrency)
+        {
+            if (!view.CanAdmit(key))
+            {
+                view.AddWaiting(transaction, jobId, key);
+                context.CandidateState = FanOutWaitingState.ForSlot(budget.Name, budget.StorageId, key);
+                view.Flush(transaction);
+                return;
+            }
+
+            view.Admit(transaction, jobId, key);
+        }
+
+        if (budget.Throttles && !fromQueue && !again && StartOrPark(view, transaction, jobId, key, keys.Throttle, time.GetUtcNow()) is { } parked)
+        {
+            context.CandidateState = parked;
+        }
+
+        view.Flush(transaction);
     }
 
     private void ElectEnqueued(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler, bool wasWaiting)
@@ -211,8 +232,18 @@ internal sealed partial class FlowControl(
                 return;
             }
 
-            // Requeued while its call runs: that call keeps the slot until it returns, and the job arrives anew.
-            view.Orphan(transaction, jobId, held.Key, SlotRecord.Orphan(jobId, ServerOf(context.Connection, jobId), held.Key), now);
+            if (calls.TakeEnded(jobId))
+            {
+                // Enqueued again by its own worker once its call ended (a retry with no delay): it lets its slot go and
+                // waits for one again, behind the jobs already waiting.
+                view.Free(transaction, jobId, held.Key, jobId);
+                Fill(scope, view, transaction, now);
+            }
+            else
+            {
+                // Requeued while its call runs: that call keeps the slot until it returns, and the job arrives anew.
+                view.Orphan(transaction, jobId, held.Key, SlotRecord.Orphan(jobId, ServerOf(context.Connection, jobId), held.Key), now);
+            }
         }
 
         if (Arrive(view, transaction, jobId, keys, now) is { } state)

@@ -12,14 +12,13 @@ namespace FanOut.Hangfire.Tests.Reliability;
 [Collection(PostgresCollection.Name)]
 public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper output)
 {
-    private static readonly TimeSpan OutageNoticed = TimeSpan.FromSeconds(30);
 
     [Theory]
     [InlineData(DispatchPaths.Generic)]
     [InlineData(DispatchPaths.PostgreSql)]
     public async Task Dispatch_DatabaseStoppedMidDispatch_ResumesFromItsCheckpoint_NothingLostOrDoubled_WithoutARestart(string dispatchPath)
     {
-        RequireOwnCluster();
+        DatabaseOutage.RequireOwnCluster(postgres);
         const int items = 4_000;
         var database = await postgres.CreateDatabaseAsync("db_loss_dispatch");
         var probe = new StorageProbe(database);
@@ -32,7 +31,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
             ("FanOut:ChunkSize", 500));
 
         await using var host = await HostProcess.StartAsync("dispatcher", database, [.. settings, new("Host:Trigger", "items")], output);
-        var runId = await WaitForRunAsync(probe);
+        var runId = await probe.SingleRunIdAsync("items");
         await Wait.UntilAsync(
             async () => await DispatchedItemsAsync(probe, runId) >= 1_500,
             TimeSpan.FromSeconds(120),
@@ -76,7 +75,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
     [Fact]
     public async Task Execution_DatabaseStoppedWhileJobsRun_EveryItemCompletes_AndBothServersRecoverWithoutARestart()
     {
-        RequireOwnCluster();
+        DatabaseOutage.RequireOwnCluster(postgres);
         var items = ReliabilityRun.Pick(2_000, 10_000);
         var database = await postgres.CreateDatabaseAsync("db_loss_execution");
         var probe = new StorageProbe(database);
@@ -89,7 +88,7 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
 
         await using var first = await HostProcess.StartAsync("server-a", database, [.. settings, new("Host:Trigger", "items")], output);
         await using var second = await HostProcess.StartAsync("server-b", database, settings, output);
-        var runId = await WaitForRunAsync(probe);
+        var runId = await probe.SingleRunIdAsync("items");
         await Wait.UntilAsync(
             async () => await probe.RunFieldAsync(runId, "Status") == "dispatched" && await probe.FinishedExecutionsAsync() >= items / 5,
             TimeSpan.FromSeconds(120),
@@ -125,15 +124,6 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
         (await probe.OutcomeCountAsync($"fanout:run:{runId}:first:succeeded")).Should().Be(items);
     }
 
-    private void RequireOwnCluster()
-    {
-        if (!postgres.IsSelfStarted)
-        {
-            throw new InvalidOperationException(
-                "This test stops and starts PostgreSQL, which it can only do to the cluster the tests start themselves, " +
-                $"not to the server named by {PostgresServer.ConnectionStringVariable}. Unset it to run this test.");
-        }
-    }
 
     /// <summary>
     /// Stops PostgreSQL and keeps it down until a job was cut off by it (a line starting with <paramref name="jobFailed"/>
@@ -142,43 +132,16 @@ public sealed class DatabaseLossTests(PostgresServer postgres, ITestOutputHelper
     /// </summary>
     private async Task<DateTime> OutageAsync(IReadOnlyList<HostProcess> hosts, string jobFailed, string what)
     {
-        var seen = hosts.Select(h => h.Lines.Count).ToList();
-        output.WriteLine($"Stopping PostgreSQL at {DateTime.UtcNow:HH:mm:ss.fff}.");
-        await postgres.StopAsync();
-        try
-        {
-            await Wait.UntilAsync(
-                () => Task.FromResult(hosts.Select((h, i) => h.Lines.Skip(seen[i])).SelectMany(l => l).Any(l => l.StartsWith(jobFailed, StringComparison.Ordinal))),
-                OutageNoticed,
-                () => Task.FromResult(what + string.Concat(hosts.Select(h => h.Tail()))));
-            for (var i = 0; i < hosts.Count; i++)
-            {
-                await hosts[i].WaitForLineAsync(
-                    l => l.StartsWith("log|Warning|Hangfire.Server.ServerHeartbeatProcess|", StringComparison.Ordinal),
-                    OutageNoticed,
-                    "its Hangfire server to fail a heartbeat on the lost database",
-                    skip: seen[i]);
-            }
-        }
-        finally
-        {
-            await postgres.StartAsync();
-            output.WriteLine($"PostgreSQL is back at {DateTime.UtcNow:HH:mm:ss.fff}.");
-        }
-
+        await DatabaseOutage.RunAsync(
+            postgres,
+            hosts,
+            seen => hosts.Select((h, i) => h.Lines.Skip(seen[i])).SelectMany(l => l).Any(l => l.StartsWith(jobFailed, StringComparison.Ordinal)),
+            what,
+            output);
         return await new StorageProbe(postgres.ConnectionString).NowAsync();
     }
 
     private static async Task<long> DispatchedItemsAsync(StorageProbe probe, string runId) =>
         long.Parse(await probe.RunFieldAsync(runId, "DispatchedItems") ?? "0", CultureInfo.InvariantCulture);
 
-    private static async Task<string> WaitForRunAsync(StorageProbe probe)
-    {
-        List<string> runs = [];
-        await Wait.UntilAsync(
-            async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
-            TimeSpan.FromSeconds(60),
-            () => Task.FromResult("the triggered firing to start its run"));
-        return runs.Should().ContainSingle().Subject;
-    }
 }

@@ -44,7 +44,7 @@ public sealed class DispatchRecoveryTimeTests(PostgresServer postgres, ITestOutp
         DateTime killedAt;
         await using (var first = await HostProcess.StartAsync("dispatcher-1", database, [.. settings, new("Host:Trigger", FanOutId)], output))
         {
-            runId = await WaitForRunAsync(probe);
+            runId = await probe.SingleRunIdAsync(FanOutId);
             await Wait.UntilAsync(
                 async () => await DispatchedItemsAsync(probe, runId) >= KillAfter,
                 TimeSpan.FromSeconds(60),
@@ -101,15 +101,6 @@ public sealed class DispatchRecoveryTimeTests(PostgresServer postgres, ITestOutp
         (await probe.ChildJobsWithAStateAsync()).Should().Be(Items, "the old job dispatched nothing more");
     }
 
-    private static async Task<string> WaitForRunAsync(StorageProbe probe)
-    {
-        List<string> runs = [];
-        await Wait.UntilAsync(
-            async () => (runs = await probe.RunIdsAsync(FanOutId)).Count > 0,
-            TimeSpan.FromSeconds(60),
-            () => Task.FromResult("the triggered firing to start its run"));
-        return runs.Should().ContainSingle().Subject;
-    }
 
     private static async Task<long> DispatchedItemsAsync(StorageProbe probe, string runId) =>
         long.Parse(await probe.RunFieldAsync(runId, "DispatchedItems") ?? "0", CultureInfo.InvariantCulture);

@@ -52,7 +52,7 @@ public sealed class DispatcherKillTests(PostgresServer postgres, ITestOutputHelp
         string runId;
         try
         {
-            runId = await WaitForRunAsync(probe);
+            runId = await probe.SingleRunIdAsync("items");
             long writtenBefore = 0;
             var clock = new ChunkClock();
             for (var kill = 0; kill < plan.Count; kill++)
@@ -150,15 +150,6 @@ public sealed class DispatcherKillTests(PostgresServer postgres, ITestOutputHelp
                 Depth: k < kills - 1 ? Depths[k % Depths.Length] : dispatchPath == DispatchPaths.Generic ? 1.0 : 0.5))
             .ToList();
 
-    private static async Task<string> WaitForRunAsync(StorageProbe probe)
-    {
-        List<string> runs = [];
-        await Wait.UntilAsync(
-            async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
-            TimeSpan.FromSeconds(60),
-            () => Task.FromResult("the triggered firing to start its run"));
-        return runs.Should().ContainSingle().Subject;
-    }
 
     /// <summary>
     /// Polls the run's checkpoint until the dispatch reaches the planned moment, or passes it (reported as late). The

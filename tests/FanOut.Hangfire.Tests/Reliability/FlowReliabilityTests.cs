@@ -22,7 +22,6 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
     private const string LimitId = "handler:" + Handler;
     private static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan OutageNoticed = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(150);
 
     private readonly string _callFolder = Path.Combine(Path.GetTempPath(), "fanout-flow-calls-" + Guid.NewGuid().ToString("N"));
@@ -53,7 +52,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
         string runId;
         try
         {
-            runId = await WaitForRunAsync(probe);
+            runId = await probe.SingleRunIdAsync("items");
             await Wait.UntilAsync(
                 () => Calls().Count(c => c.Succeeded) >= items / 5 && OpenCallsOf(victim.Pid).Count >= 2,
                 RunTimeout,
@@ -129,7 +128,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
         await using var first = await HostProcess.StartAsync("flow-1", database, settings, output);
         await using var second = await HostProcess.StartAsync("flow-2", database, settings, output);
         await using var third = await HostProcess.StartAsync("flow-3", database, [.. settings, new("Host:Trigger", "items")], output);
-        var runId = await WaitForRunAsync(probe);
+        var runId = await probe.SingleRunIdAsync("items");
         await WaitForRunToSettleAsync(probe, runId, items, first, second, third);
 
         var calls = Calls();
@@ -153,7 +152,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
     [Fact]
     public async Task Limit_DatabaseStoppedMidRun_LimitHolds_EveryItemSucceeds_NothingStaysWaiting()
     {
-        RequireOwnCluster();
+        DatabaseOutage.RequireOwnCluster(postgres);
         // Calls long enough that several run when the database stops: they fail on it, and are retried.
         const int items = 200;
         var database = await postgres.CreateDatabaseAsync("flow_db_loss");
@@ -162,7 +161,7 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
 
         await using var first = await HostProcess.StartAsync("flow-a", database, [.. settings, new("Host:Trigger", "items")], output);
         await using var second = await HostProcess.StartAsync("flow-b", database, settings, output);
-        var runId = await WaitForRunAsync(probe);
+        var runId = await probe.SingleRunIdAsync("items");
         await Wait.UntilAsync(
             async () => await probe.RunFieldAsync(runId, "Status") == "dispatched" && Calls().Count(c => c.Succeeded) >= items / 5
                         && Calls().Count(c => c.EndedAt is null) >= 2,
@@ -325,15 +324,6 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
             $"fanout:flow:{LimitId}:running-of:%",
             $"fanout:flow:{LimitId}:waiting-of:%"));
 
-    private void RequireOwnCluster()
-    {
-        if (!postgres.IsSelfStarted)
-        {
-            throw new InvalidOperationException(
-                "This test stops and starts PostgreSQL, which it can only do to the cluster the tests start themselves, " +
-                $"not to the server named by {PostgresServer.ConnectionStringVariable}. Unset it to run this test.");
-        }
-    }
 
     /// <summary>
     /// Stops PostgreSQL until a handler call failed on it (as its call file says) and every host's Hangfire server failed a heartbeat, then starts
@@ -341,41 +331,14 @@ public sealed class FlowReliabilityTests(PostgresServer postgres, ITestOutputHel
     /// </summary>
     private async Task<(long StoppedAt, long RestartedAt)> OutageAsync(IReadOnlyList<HostProcess> hosts)
     {
-        var seen = hosts.Select(h => h.Lines.Count).ToList();
         var stoppedAt = Stopwatch.GetTimestamp();
-        await postgres.StopAsync();
-        output.WriteLine($"PostgreSQL stopped at {DateTime.UtcNow:HH:mm:ss.fff}.");
-        try
-        {
-            await Wait.UntilAsync(
-                () => Calls().Any(c => c.EndedAt > stoppedAt && !c.Succeeded),
-                OutageNoticed,
-                () => "a handler call to fail on the lost database" + string.Concat(hosts.Select(h => h.Tail())));
-            for (var i = 0; i < hosts.Count; i++)
-            {
-                await hosts[i].WaitForLineAsync(
-                    l => l.StartsWith("log|Warning|Hangfire.Server.ServerHeartbeatProcess|", StringComparison.Ordinal),
-                    OutageNoticed,
-                    "its Hangfire server to fail a heartbeat on the lost database",
-                    skip: seen[i]);
-            }
-        }
-        finally
-        {
-            await postgres.StartAsync();
-            output.WriteLine($"PostgreSQL is back at {DateTime.UtcNow:HH:mm:ss.fff}.");
-        }
-
+        await DatabaseOutage.RunAsync(
+            postgres,
+            hosts,
+            _ => Calls().Any(c => c.EndedAt > stoppedAt && !c.Succeeded),
+            "a handler call to fail on the lost database",
+            output);
         return (stoppedAt, Stopwatch.GetTimestamp());
     }
 
-    private static async Task<string> WaitForRunAsync(StorageProbe probe)
-    {
-        List<string> runs = [];
-        await Wait.UntilAsync(
-            async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
-            TimeSpan.FromSeconds(60),
-            () => Task.FromResult("the triggered firing to start its run"));
-        return runs.Should().ContainSingle().Subject;
-    }
 }

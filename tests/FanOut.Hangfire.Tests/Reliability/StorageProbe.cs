@@ -126,6 +126,17 @@ public sealed class StorageProbe(string connectionString)
             r => r.GetString(0),
             name);
 
+    /// <summary>Waits for the one run of a cron fan-out (a triggered firing) to be recorded, and returns its id.</summary>
+    public async Task<string> SingleRunIdAsync(string name)
+    {
+        List<string> runs = [];
+        await Wait.UntilAsync(
+            async () => (runs = await RunIdsAsync(name)).Count > 0,
+            TimeSpan.FromSeconds(60),
+            () => Task.FromResult("the triggered firing to start its run"));
+        return runs.Should().ContainSingle().Subject;
+    }
+
     /// <summary>A run's record, field by field (Status, DispatchedItems, DispatchedJobs, Completions...).</summary>
     public async Task<Dictionary<string, string>> RunRecordAsync(string runId)
     {

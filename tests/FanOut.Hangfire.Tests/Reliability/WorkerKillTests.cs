@@ -38,7 +38,7 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
         string runId;
         try
         {
-            runId = await WaitForRunAsync(probe);
+            runId = await probe.SingleRunIdAsync("items");
             await Wait.UntilAsync(
                 async () => await probe.FinishedExecutionsAsync() >= items * 3 / 10,
                 TimeSpan.FromSeconds(120),
@@ -109,13 +109,4 @@ public sealed class WorkerKillTests(PostgresServer postgres, ITestOutputHelper o
 
     private static DateTime Later(DateTime a, DateTime b) => a > b ? a : b;
 
-    private static async Task<string> WaitForRunAsync(StorageProbe probe)
-    {
-        List<string> runs = [];
-        await Wait.UntilAsync(
-            async () => (runs = await probe.RunIdsAsync("items")).Count > 0,
-            TimeSpan.FromSeconds(60),
-            () => Task.FromResult("the triggered firing to start its run"));
-        return runs.Should().ContainSingle().Subject;
-    }
 }
