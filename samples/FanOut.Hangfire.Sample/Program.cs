@@ -67,9 +67,9 @@ fanOut
                                        o =>
                                        {
                                            o.RetryAttempts = 3;
-                                           // A retry re-enqueued at once arrives at the limits like a first attempt: they
-                                           // hold it until its workspace has a free slot and its channel's next second.
-                                           o.RetryDelays.Add(TimeSpan.Zero);
+                                           o.RetryDelays.Add(TimeSpan.FromSeconds(1));
+                                           o.RetryDelays.Add(TimeSpan.FromSeconds(2));
+                                           o.RetryDelays.Add(TimeSpan.FromSeconds(5));
                                            if (limits)
                                            {
                                                // At most 3 calls at once per workspace, across all servers.
