@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FanOut.Hangfire;
 using FanOut.Hangfire.Sample;
 using Hangfire;
@@ -38,8 +37,10 @@ builder.Services.AddHangfire(c =>
 });
 builder.Services.AddHangfireServer(o =>
 {
-    // The handler spends its time waiting on HTTP, so many workers per core pay off.
-    o.WorkerCount = Environment.ProcessorCount * 5;
+    // The handler spends its time waiting on HTTP, so many workers per core pay off. And at least as many workers as
+    // the handler's limits let run at once (3 per workspace; 5 workspaces by default), so that a job the limits let go
+    // is fetched at once rather than queued behind others: a queued start would lag its throttled release.
+    o.WorkerCount = Math.Max(Environment.ProcessorCount * 5, 20);
     // Retries are scheduled jobs; poll for them every second so short retry delays are honoured.
     o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
 });
@@ -54,6 +55,10 @@ if (onPostgreSql)
     fanOut.UsePostgreSqlDispatch();
 }
 
+// Slack takes at most one message per second per channel, and the fake Slack at most 3 requests at once per
+// workspace: the handler keeps to both, so no post is refused. Sample:Limits=false leaves them out, to see the 429s.
+var limits = builder.Configuration.GetValue("Sample:Limits", true);
+
 fanOut
     .AddCron<NotificationsToRun>("slack-notification-cron", "0 9,12 * * MON,FRI",
                                  sends: "app/notification.dispatched")
@@ -65,6 +70,16 @@ fanOut
                                            o.RetryDelays.Add(TimeSpan.FromSeconds(1));
                                            o.RetryDelays.Add(TimeSpan.FromSeconds(2));
                                            o.RetryDelays.Add(TimeSpan.FromSeconds(5));
+                                           if (limits)
+                                           {
+                                               // At most 3 calls at once per workspace, across all servers.
+                                               o.ConcurrencyLimitPerKey = 3;
+                                               o.UseConcurrencyKey<AccountNotification>(n => n.WorkspaceId);
+                                               // At most 1 start per second per channel.
+                                               o.Throttle.PermitLimit = 1;
+                                               o.Throttle.Window = TimeSpan.FromSeconds(1);
+                                               o.UseThrottleKey<AccountNotification>(n => n.ChannelId);
+                                           }
                                        })
     .AddCompletionHandler<LogRunSummary>(of: "slack-notification-cron");
 
@@ -95,12 +110,18 @@ app.MapPost("/fan-outs/{id}/trigger", async (string id, IFanOutClient fanOut, Ca
     }
 });
 
-// Sends a JSON array of items as one run of an event; the catch-all route keeps the '/' in event names.
-app.MapPost("/events/{**name}", async (string name, JsonElement[] items, IFanOutClient fanOut, CancellationToken cancellationToken) =>
+// Sends a JSON array of account IDs as one run of an event; the catch-all route keeps the '/' in event names.
+app.MapPost("/events/{**name}", async (string name, string[] accountIds, AccountStore accounts, IFanOutClient fanOut, CancellationToken cancellationToken) =>
 {
+    if (accountIds.FirstOrDefault(id => accounts.Find(id) is null) is { } unknown)
+    {
+        return Results.Problem($"There is no account {unknown}.", statusCode: StatusCodes.Status400BadRequest);
+    }
+
     try
     {
         var eventName = Uri.UnescapeDataString(name); // also accepts the '/' escaped as %2F
+        var items = accountIds.Select(id => AccountNotification.Of(accounts.Find(id)!));
         return Results.Ok(new { runId = await fanOut.SendManyAsync(eventName, items, cancellationToken) });
     }
     catch (Exception ex) when (ex is ArgumentException or FanOutSendException)

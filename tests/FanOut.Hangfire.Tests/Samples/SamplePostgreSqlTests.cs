@@ -40,30 +40,67 @@ public sealed partial class SamplePostgreSqlTests(PostgresServer postgres, ITest
     [Fact]
     public async Task Sample_OnPostgreSql_DispatchesThroughTheFastPath_AndATriggeredRunCompletes()
     {
-        var connectionString = await postgres.CreateDatabaseAsync("sample");
-        var address = new Uri($"http://127.0.0.1:{LoopbackPort.Free().ToString(CultureInfo.InvariantCulture)}");
-        await using var sample = SampleProcesses.RunWebSample(
-            new Dictionary<string, string>
-            {
-                ["ASPNETCORE_URLS"] = address.ToString(),
-                ["ConnectionStrings__Hangfire"] = connectionString,
-                ["Sample__Accounts"] = Accounts.ToString(CultureInfo.InvariantCulture),
-            },
-            output);
-        await SampleProcesses.WaitUntilAnswersAsync(sample, new Uri(address, "/hangfire"), StartTimeout);
-        using var http = new HttpClient { BaseAddress = address };
+        await using var sample = await StartSampleAsync(new Dictionary<string, string>
+        {
+            ["Sample__Accounts"] = Accounts.ToString(CultureInfo.InvariantCulture),
+        });
 
-        using var trigger = await http.PostAsync(new Uri($"/fan-outs/{FanOutId}/trigger", UriKind.Relative), content: null);
-        trigger.StatusCode.Should().Be(HttpStatusCode.OK, sample.Tail());
-        var runId = (await trigger.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
-        var run = await WaitForCompletedRunAsync(http, runId, sample);
+        var run = await TriggerAndWaitForCompletedRunAsync(sample);
 
         run.GetProperty("dispatchedItems").GetInt64().Should().Be(Accounts);
         run.GetProperty("succeeded").GetInt64().Should().Be(Accounts, "every notification is posted, retries included");
         run.GetProperty("failed").GetInt64().Should().Be(0);
-        sample.Lines.Should().Contain(
+        sample.Process.Lines.Should().Contain(
             line => line.Contains("writes child jobs through the PostgreSQL fast path", StringComparison.Ordinal),
             "UsePostgreSqlDispatch takes the fast path on the storage the sample configures");
+    }
+
+    [Fact]
+    public async Task Sample_OnPostgreSqlWithItsDefaults_KeepsToTheFakeSlacksLimits_AndNotifiesEveryAccountOnce()
+    {
+        // Nothing but the storage set: the accounts, workspaces, channels and limits are the sample's defaults.
+        await using var sample = await StartSampleAsync(new Dictionary<string, string>());
+
+        var run = await TriggerAndWaitForCompletedRunAsync(sample);
+        var stats = await sample.GetJsonAsync("/fake-slack/stats");
+
+        run.GetProperty("dispatchedItems").GetInt64().Should().Be(Accounts, "the sample seeds 1,000 accounts by default");
+        run.GetProperty("succeeded").GetInt64().Should().Be(Accounts, "every account's job succeeds, retries of the 503s included");
+        run.GetProperty("failed").GetInt64().Should().Be(0);
+        stats.GetProperty("rejected").GetInt32().Should().Be(
+            0, "the handler's limits keep to one message per second per channel and 3 requests at once per workspace ({0})", stats);
+        stats.GetProperty("maxConcurrentPerWorkspace").GetInt32().Should().BeInRange(
+            1, 3, "ConcurrencyLimitPerKey is 3 per workspace ({0})", stats);
+        stats.GetProperty("messages").GetInt32().Should().Be(
+            Accounts, "each account of the run has one message: one per idempotency key, and a key per account ({0})", stats);
+    }
+
+    private async Task<RunningSample> StartSampleAsync(Dictionary<string, string> settings)
+    {
+        var connectionString = await postgres.CreateDatabaseAsync("sample");
+        var address = new Uri($"http://127.0.0.1:{LoopbackPort.Free().ToString(CultureInfo.InvariantCulture)}");
+        settings["ASPNETCORE_URLS"] = address.ToString();
+        settings["ConnectionStrings__Hangfire"] = connectionString;
+        var process = SampleProcesses.RunWebSample(settings, output);
+        try
+        {
+            await SampleProcesses.WaitUntilAnswersAsync(process, new Uri(address, "/hangfire"), StartTimeout);
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+
+        return new RunningSample(process, new HttpClient { BaseAddress = address });
+    }
+
+    private static async Task<JsonElement> TriggerAndWaitForCompletedRunAsync(RunningSample sample)
+    {
+        using var trigger = await sample.Http.PostAsync(new Uri($"/fan-outs/{FanOutId}/trigger", UriKind.Relative), content: null);
+        trigger.StatusCode.Should().Be(HttpStatusCode.OK, sample.Process.Tail());
+        var runId = (await trigger.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
+        return await WaitForCompletedRunAsync(sample.Http, runId, sample.Process);
     }
 
     private static async Task<JsonElement> WaitForCompletedRunAsync(HttpClient http, string runId, HostProcess sample)
@@ -89,6 +126,22 @@ public sealed partial class SamplePostgreSqlTests(PostgresServer postgres, ITest
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+    }
+
+    private sealed record RunningSample(HostProcess Process, HttpClient Http) : IAsyncDisposable
+    {
+        public async Task<JsonElement> GetJsonAsync(string path)
+        {
+            using var response = await Http.GetAsync(new Uri(path, UriKind.Relative));
+            response.StatusCode.Should().Be(HttpStatusCode.OK, Process.Tail());
+            return await response.Content.ReadFromJsonAsync<JsonElement>();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await Process.DisposeAsync();
         }
     }
 
