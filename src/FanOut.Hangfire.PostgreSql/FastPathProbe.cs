@@ -75,7 +75,7 @@ internal static class FastPathProbe
 
             var statements = new ChunkStatements(options.SchemaName, schema.Value.JobSequence, schema.Value.StateSequence);
             return new FastPathDecision(
-                new PostgreSqlTarget(pg, internals, statements, options.EnableLongPolling),
+                new PostgreSqlTarget(pg, internals, statements, options.SchemaName, options.EnableLongPolling),
                 string.Create(
                     CultureInfo.InvariantCulture,
                     $"the PostgreSQL fast path (Hangfire.PostgreSql {package}, schema \"{options.SchemaName}\" at version {SupportedSchemaVersion})"))

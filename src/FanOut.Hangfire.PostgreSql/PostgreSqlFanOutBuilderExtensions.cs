@@ -1,5 +1,8 @@
 using FanOut.Hangfire;
+using FanOut.Hangfire.Flow;
 using FanOut.Hangfire.PostgreSql;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -12,13 +15,36 @@ public static class PostgreSqlFanOutBuilderExtensions
     /// itself, through the same client filters and state machine, processed by unmodified Hangfire workers. Used when the
     /// Hangfire storage is Hangfire.PostgreSql 1.21 with its default queue provider on a schema at version 23; with any
     /// other storage the generic path is used. The choice is logged once, at the first dispatch; a Hangfire.PostgreSql
-    /// storage it cannot support is logged as a warning and shown on the dashboard's Fan-out page.
+    /// storage it cannot support is logged as a warning and shown on the dashboard's Fan-out page. On such a storage the
+    /// locks of concurrency limits and throttles are PostgreSQL advisory locks, which hand over at once, instead of
+    /// Hangfire.PostgreSql's polled lock; on any other storage the lock installed before this call is kept.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddFanOut</c>.</param>
     /// <returns>The builder, to chain further declarations.</returns>
     public static IFanOutBuilder UsePostgreSqlDispatch(this IFanOutBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        UseAdvisoryLimitLock(builder.Services);
         return builder.UseChunkWriter<PostgreSqlChunkWriter>();
     }
+
+    // Replaces the limit lock installed so far, keeping it for storages the advisory lock does not serve. Called twice,
+    // it keeps its first installation.
+    private static void UseAdvisoryLimitLock(IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(PostgreSqlLimitLock)))
+        {
+            return;
+        }
+
+        var previous = services.LastOrDefault(d => d.ServiceType == typeof(IFanOutLimitLock) && !d.IsKeyedService)
+            ?? throw new InvalidOperationException("UsePostgreSqlDispatch needs the builder returned by AddFanOut.");
+        services.AddSingleton(sp => new PostgreSqlLimitLock(sp.GetRequiredService<JobStorage>(), () => Create(sp, previous)));
+        services.Replace(ServiceDescriptor.Singleton<IFanOutLimitLock>(sp => sp.GetRequiredService<PostgreSqlLimitLock>()));
+    }
+
+    private static IFanOutLimitLock Create(IServiceProvider services, ServiceDescriptor descriptor) =>
+        (IFanOutLimitLock)(descriptor.ImplementationInstance
+            ?? descriptor.ImplementationFactory?.Invoke(services)
+            ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!));
 }

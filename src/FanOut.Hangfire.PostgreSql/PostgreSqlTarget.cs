@@ -9,8 +9,12 @@ internal sealed class PostgreSqlTarget(
     PostgreSqlStorage storage,
     StorageInternals internals,
     ChunkStatements statements,
+    string schemaName,
     bool notifiesListeners)
 {
+    /// <summary>The storage's Hangfire schema, which names the storage's own locks (<see cref="AdvisoryLimitLock"/>).</summary>
+    public string SchemaName { get; } = schemaName;
+
     public ChunkStatements Statements { get; } = statements;
 
     /// <summary>True when the storage uses long polling: its workers in every process listen for a notification.</summary>

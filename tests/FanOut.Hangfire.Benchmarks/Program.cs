@@ -21,6 +21,9 @@ switch (options.Command)
     case "execute":
         await ExecuteBenchmark.RunAsync(options);
         return 0;
+    case "flow":
+        await FlowBenchmark.RunAsync(options);
+        return 0;
     case "memory":
         await MemoryBenchmark.RunAsync(options);
         return 0;

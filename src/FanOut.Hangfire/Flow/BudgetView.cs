@@ -19,12 +19,10 @@ internal sealed class BudgetView
     private readonly JobStorageConnection _connection;
     private readonly string _id;
     private readonly Dictionary<string, long> _runningOfKey = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _waitingOfKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ScoredSetView> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _throttle = new(StringComparer.Ordinal);
     private readonly HashSet<string> _throttleChanged = new(StringComparer.Ordinal);
     private long? _running;
-    private long? _waiting;
     private long _sequence = -1;
     private long _turn = -1;
     private bool _countersChanged;
@@ -46,13 +44,14 @@ internal sealed class BudgetView
 
     public long Running => _running ??= _connection.GetSetCount(StorageKeys.FlowRunning(_id));
 
-    public long Waiting => _waiting ??= _connection.GetSetCount(StorageKeys.FlowWaiting(_id));
-
     public long RunningOf(string key) =>
         Cached(_runningOfKey, key, k => _connection.GetSetCount(StorageKeys.FlowRunningOfKey(_id, k)));
 
-    public long WaitingOf(string key) =>
-        Keyed ? Cached(_waitingOfKey, key, k => _connection.GetSetCount(StorageKeys.FlowWaitingOfKey(_id, k))) : Waiting;
+    /// <summary>
+    /// Whether a job waits with <paramref name="key"/> (any key when the limit is not keyed): the first page of its
+    /// queue, which the release reads anyway, rather than a count of a set that can hold thousands.
+    /// </summary>
+    public bool HasWaiting(string key) => OldestWaiting(key) is not null;
 
     /// <summary>Whether a job of <paramref name="key"/> arriving now may take a slot at once: one is free and nobody waits ahead of it.</summary>
     public bool CanAdmit(string key)
@@ -63,8 +62,8 @@ internal sealed class BudgetView
         }
 
         return Keyed
-            ? RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value && WaitingOf(key) == 0
-            : Waiting == 0;
+            ? RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value && !HasWaiting(key)
+            : !HasWaiting(string.Empty);
     }
 
     /// <summary>Whether a slot is free for someone, ignoring keys.</summary>
@@ -80,7 +79,7 @@ internal sealed class BudgetView
             transaction.AddToSet(StorageKeys.FlowRunningOfKey(_id, key), jobId);
             var running = RunningOf(key) + 1;
             _runningOfKey[key] = running;
-            if (running >= Limit.ConcurrencyLimitPerKey!.Value && WaitingOf(key) > 0)
+            if (running >= Limit.ConcurrencyLimitPerKey!.Value && HasWaiting(key))
             {
                 RemoveReadyKey(transaction, key);
             }
@@ -102,7 +101,7 @@ internal sealed class BudgetView
             transaction.RemoveFromSet(StorageKeys.FlowRunningOfKey(_id, key), member);
             var running = RunningOf(key);
             _runningOfKey[key] = Math.Max(0, running - 1);
-            if (running == Limit.ConcurrencyLimitPerKey!.Value && WaitingOf(key) > 0)
+            if (running == Limit.ConcurrencyLimitPerKey!.Value && HasWaiting(key))
             {
                 AppendReadyKey(transaction, key);
             }
@@ -128,18 +127,16 @@ internal sealed class BudgetView
     {
         var sequence = NextSequence();
         transaction.AddToSet(StorageKeys.FlowWaiting(_id), jobId, sequence);
-        _waiting = Waiting + 1;
         if (!Keyed)
         {
             Queue(string.Empty).Append(jobId);
             return;
         }
 
-        var waiting = WaitingOf(key);
+        var first = !HasWaiting(key);
         transaction.AddToSet(StorageKeys.FlowWaitingOfKey(_id, key), jobId, sequence);
         Queue(key).Append(jobId);
-        _waitingOfKey[key] = waiting + 1;
-        if (waiting == 0)
+        if (first)
         {
             transaction.AddToSet(StorageKeys.FlowWaitingKeys(_id), key);
             if (RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
@@ -152,7 +149,6 @@ internal sealed class BudgetView
     public void RemoveWaiting(IWriteOnlyTransaction transaction, string jobId, string key)
     {
         transaction.RemoveFromSet(StorageKeys.FlowWaiting(_id), jobId);
-        _waiting = Math.Max(0, Waiting - 1);
         if (!Keyed)
         {
             Queue(string.Empty).Remove(jobId);
@@ -161,9 +157,7 @@ internal sealed class BudgetView
 
         transaction.RemoveFromSet(StorageKeys.FlowWaitingOfKey(_id, key), jobId);
         Queue(key).Remove(jobId);
-        var waiting = Math.Max(0, WaitingOf(key) - 1);
-        _waitingOfKey[key] = waiting;
-        if (waiting == 0)
+        if (!HasWaiting(key))
         {
             transaction.RemoveFromSet(StorageKeys.FlowWaitingKeys(_id), key);
             RemoveReadyKey(transaction, key);
@@ -176,7 +170,7 @@ internal sealed class BudgetView
     /// <summary>Puts a key just served at the back of the round.</summary>
     public void Served(IWriteOnlyTransaction transaction, string key)
     {
-        if (WaitingOf(key) > 0 && RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
+        if (HasWaiting(key) && RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
         {
             AppendReadyKey(transaction, key);
         }

@@ -356,7 +356,7 @@ internal sealed partial class FlowControl(
                 }
 
                 key = next;
-                if (view.RunningOf(key) >= view.Limit.ConcurrencyLimitPerKey!.Value || view.WaitingOf(key) == 0)
+                if (view.RunningOf(key) >= view.Limit.ConcurrencyLimitPerKey!.Value || !view.HasWaiting(key))
                 {
                     view.RemoveReadyKey(transaction, key);
                     continue;

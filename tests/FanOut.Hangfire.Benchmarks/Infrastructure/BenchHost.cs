@@ -27,19 +27,28 @@ internal static class BenchHost
     public static JobStorage InMemory() => TestHost.InMemory();
 
     /// <summary>Starts a host; <paramref name="workers"/> zero means no Hangfire server (nothing runs the jobs).</summary>
-    public static async Task<IHost> StartAsync(JobStorage storage, bool postgreSqlDispatch, int workers = 0)
+    public static Task<IHost> StartAsync(JobStorage storage, bool postgreSqlDispatch, int workers = 0) =>
+        StartAsync(storage, postgreSqlDispatch, workers, fanOut => fanOut.AddHandler<NoopHandler>("noop", on: EventName), services: null);
+
+    /// <summary>Starts a host whose handlers <paramref name="handlers"/> declares, with <paramref name="services"/> of its own.</summary>
+    public static async Task<IHost> StartAsync(
+        JobStorage storage,
+        bool postgreSqlDispatch,
+        int workers,
+        Action<IFanOutBuilder> handlers,
+        Action<IServiceCollection>? services)
     {
         var host = TestHost.Build(
             storage,
             fanOut =>
             {
-                fanOut.AddHandler<NoopHandler>("noop", on: EventName);
+                handlers(fanOut);
                 if (postgreSqlDispatch)
                 {
                     fanOut.UsePostgreSqlDispatch();
                 }
             },
-            services: null,
+            services,
             hangfireServer: workers > 0 ? o => o.WorkerCount = workers : null);
         await host.StartAsync();
         return host;

@@ -7,12 +7,21 @@ internal sealed record BenchmarkOptions(
     string Command,
     string Storage,
     int? Items,
-    int Workers,
+    int? WorkerCount,
     int Repeat,
     int BaselineItems,
     bool Durable,
     string? ConnectionString)
 {
+    /// <summary>The workers of the Hangfire server: 10 unless told (20 for <c>flow</c>, which needs more than its limits).</summary>
+    public int Workers => WorkerCount ?? 10;
+
+    /// <summary>Whether the flow scenario lists the statements each run executed most often (<c>--profile true</c>).</summary>
+    public bool Profile { get; init; }
+
+    /// <summary>The flow scenario's keys, per-key limit and global limit.</summary>
+    public FlowShape Flow { get; init; } = new(20, 2, 10);
+
     public const string Usage = """
         Usage: dotnet run -c Release --project tests/FanOut.Hangfire.Benchmarks -- <scenario> [options]
 
@@ -21,9 +30,13 @@ internal sealed record BenchmarkOptions(
               and the generic path are timed on a sample of M items (5,000 by default): rate is what counts.
           execute --storage postgres --items N --workers W
               Jobs finished per second: FanOut child jobs against plain Hangfire jobs, both doing nothing.
+          flow --storage postgres|inmemory --items N [--keys K] [--per-key L] [--global G] [--workers W]
+              Concurrency limits at work: N items of 50 ms over K keys (one holding half), at most L per key and G in all,
+              W workers (20 by default); peaks, bounces, statements per job against an unlimited run, and efficiency.
           memory --items N
               Peak working set of a process dispatching N items from a streaming source into PostgreSQL, beside 10,000 items.
 
+          --profile true     (flow) list the statements each run executed most often, per job
           --repeat R         runs of each measurement; the best counts (3 by default)
           --durable false    start the throwaway cluster with fsync and synchronous_commit off, as the tests do
 
@@ -53,7 +66,7 @@ internal sealed record BenchmarkOptions(
             args[0],
             values.GetValueOrDefault("storage", "postgres"),
             values.TryGetValue("items", out var items) ? Number(items, "items") : null,
-            values.TryGetValue("workers", out var workers) ? Number(workers, "workers") : 10,
+            values.TryGetValue("workers", out var workers) ? Number(workers, "workers") : null,
             values.TryGetValue("repeat", out var repeat) ? Number(repeat, "repeat") : 3,
             values.TryGetValue("baseline-items", out var baseline) ? Number(baseline, "baseline-items") : 5_000,
             values.GetValueOrDefault("durable", "true") switch
@@ -62,7 +75,14 @@ internal sealed record BenchmarkOptions(
                 "false" => false,
                 var other => throw new ArgumentException($"--durable is true or false, not '{other}'."),
             },
-            values.GetValueOrDefault("connection"));
+            values.GetValueOrDefault("connection"))
+        {
+            Profile = values.GetValueOrDefault("profile", "false") == "true",
+            Flow = new FlowShape(
+                values.TryGetValue("keys", out var keys) ? Number(keys, "keys") : 20,
+                values.TryGetValue("per-key", out var perKey) ? Number(perKey, "per-key") : 2,
+                values.TryGetValue("global", out var global) ? Number(global, "global") : 10),
+        };
         if (options.Storage is not ("postgres" or "inmemory"))
         {
             throw new ArgumentException($"--storage is postgres or inmemory, not '{options.Storage}'.");
@@ -76,3 +96,6 @@ internal sealed record BenchmarkOptions(
             ? value
             : throw new ArgumentException($"--{name} takes a positive whole number, not '{text}'.");
 }
+
+/// <summary>The flow scenario's shape: how many keys, and the per-key and global concurrency limits.</summary>
+internal sealed record FlowShape(int Keys, int PerKey, int Global);

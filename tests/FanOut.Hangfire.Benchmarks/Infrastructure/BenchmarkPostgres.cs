@@ -81,5 +81,94 @@ internal sealed class BenchmarkPostgres : IAsyncDisposable
         return database;
     }
 
+    /// <summary>
+    /// Turns on <c>pg_stat_statements</c>, which counts every statement the server executes, per database: on the
+    /// throwaway cluster by preloading it and restarting; on a server of one's own only if it is preloaded already.
+    /// Returns false (and says why) when it cannot be had.
+    /// </summary>
+    public async Task<bool> CountStatementsAsync()
+    {
+        if (_server.IsSelfStarted)
+        {
+            await using (var connection = new NpgsqlConnection(_server.ConnectionString))
+            {
+                await connection.OpenAsync();
+
+                // Its default room (5,000 distinct statements) holds a run's: the counts are reset before each run.
+                await using var settings = new NpgsqlCommand("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'", connection);
+                await settings.ExecuteNonQueryAsync();
+            }
+
+            await _server.StopAsync();
+            await _server.StartAsync();
+        }
+
+        try
+        {
+            await using var connection = new NpgsqlConnection(_server.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT count(*) FROM pg_stat_statements", connection);
+            await command.ExecuteScalarAsync();
+            return true;
+        }
+        catch (PostgresException ex)
+        {
+            Console.WriteLine($"  (no statement counts: pg_stat_statements is not available: {ex.MessageText})");
+            return false;
+        }
+    }
+
+    /// <summary>Forgets the statement counts so far, so a long benchmark never evicts a run's entries.</summary>
+    public async Task ResetStatementCountsAsync()
+    {
+        await using var connection = new NpgsqlConnection(_server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_stat_statements_reset()", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// The statements executed in the database of <paramref name="connectionString"/> since the last reset, and how many
+    /// of them were round trips: all but Npgsql's <c>DISCARD ALL</c> (the reset of a pooled connection) and <c>BEGIN</c>,
+    /// which it sends in the same message as the statement after them.
+    /// </summary>
+    public async Task<(long Statements, long RoundTrips)> StatementsInAsync(string connectionString)
+    {
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        await using var connection = new NpgsqlConnection(_server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(calls) FILTER (WHERE query NOT LIKE 'DISCARD ALL%' AND query NOT LIKE 'BEGIN%'), 0)::bigint " +
+            "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = database });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>The statements executed most often in the database of <paramref name="connectionString"/> since the last reset.</summary>
+    public async Task<List<(long Calls, double Milliseconds, string Query)>> TopStatementsInAsync(string connectionString, int count)
+    {
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        await using var connection = new NpgsqlConnection(_server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT calls, total_exec_time, regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements " +
+            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1) ORDER BY calls DESC LIMIT $2",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = database });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)count });
+        var top = new List<(long, double, string)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            top.Add((reader.GetInt64(0), reader.GetDouble(1), reader.GetString(2)));
+        }
+
+        return top;
+    }
+
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 }
