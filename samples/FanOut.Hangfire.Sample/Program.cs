@@ -75,9 +75,11 @@ fanOut
                                                // At most 3 calls at once per workspace, across all servers.
                                                o.ConcurrencyLimitPerKey = 3;
                                                o.UseConcurrencyKey<AccountNotification>(n => n.WorkspaceId);
-                                               // At most 1 start per second per channel.
+                                               // Slack takes 1 message per second per channel. The throttle spaces the
+                                               // starts it releases; a call reaches Slack a little after its release, by
+                                               // however long a worker takes to fetch it, so leave a tenth as headroom.
                                                o.Throttle.PermitLimit = 1;
-                                               o.Throttle.Window = TimeSpan.FromSeconds(1);
+                                               o.Throttle.Window = TimeSpan.FromSeconds(1.1);
                                                o.UseThrottleKey<AccountNotification>(n => n.ChannelId);
                                            }
                                        })

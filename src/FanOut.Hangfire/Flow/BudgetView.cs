@@ -195,16 +195,49 @@ internal sealed class BudgetView
         var interval = (long)Math.Ceiling(Limit.ThrottleInterval.TotalMilliseconds);
         var tolerance = interval * (Limit.ThrottleBurst - 1);
         var nowMs = now.ToUnixTimeMilliseconds();
-        if (!_throttle.TryGetValue(throttleKey, out var theoretical))
+        var field = ThrottleField(throttleKey);
+        if (!_throttle.TryGetValue(field, out var theoretical))
         {
-            var stored = _connection.GetValueFromHash(StorageKeys.FlowThrottle(_id), ThrottleField(throttleKey));
+            var stored = _connection.GetValueFromHash(StorageKeys.FlowThrottle(_id), field);
             theoretical = long.TryParse(stored, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) ? ms : nowMs;
         }
 
+        if (Limit.ThrottleBurst == 1 && LastRelease(throttleKey) is { } last)
+        {
+            // A start released late pushes the next one back: releases of a key stay an interval apart.
+            theoretical = Math.Max(theoretical, last.ToUnixTimeMilliseconds() + interval);
+        }
+
         var start = Math.Max(nowMs, theoretical - tolerance);
-        _throttle[throttleKey] = Math.Max(theoretical, start) + interval;
-        _throttleChanged.Add(throttleKey);
+        _throttle[field] = Math.Max(theoretical, start) + interval;
+        _throttleChanged.Add(field);
         return DateTimeOffset.FromUnixTimeMilliseconds(start);
+    }
+
+    /// <summary>When a start of <paramref name="throttleKey"/> was last released (enqueued), if one was.</summary>
+    public DateTimeOffset? LastRelease(string throttleKey)
+    {
+        var field = ReleaseField(throttleKey);
+        if (!_throttle.TryGetValue(field, out var ms))
+        {
+            var stored = _connection.GetValueFromHash(StorageKeys.FlowThrottle(_id), field);
+            if (!long.TryParse(stored, NumberStyles.Integer, CultureInfo.InvariantCulture, out ms))
+            {
+                return null;
+            }
+
+            _throttle[field] = ms;
+        }
+
+        return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    }
+
+    /// <summary>Records that a start of <paramref name="throttleKey"/> was released (enqueued) at <paramref name="at"/>.</summary>
+    public void Released(string throttleKey, DateTimeOffset at)
+    {
+        var field = ReleaseField(throttleKey);
+        _throttle[field] = at.ToUnixTimeMilliseconds();
+        _throttleChanged.Add(field);
     }
 
     /// <summary>Writes the counters and throttle times changed since the last flush into <paramref name="transaction"/>.</summary>
@@ -224,13 +257,16 @@ internal sealed class BudgetView
         {
             transaction.SetRangeInHash(
                 StorageKeys.FlowThrottle(_id),
-                _throttleChanged.Select(k => new KeyValuePair<string, string>(ThrottleField(k), _throttle[k].ToString(CultureInfo.InvariantCulture))).ToList());
+                _throttleChanged.Select(f => new KeyValuePair<string, string>(f, _throttle[f].ToString(CultureInfo.InvariantCulture))).ToList());
             _throttleChanged.Clear();
         }
     }
 
-    // A hash field cannot be empty on every storage: the whole limit's throttle is the field "*", a key's is "k:{key}".
+    // A hash field cannot be empty on every storage: the whole limit's next start is the field "*", a key's "k:{key}";
+    // the last release, "r" and "r:{key}".
     private static string ThrottleField(string key) => key.Length == 0 ? "*" : "k:" + key;
+
+    private static string ReleaseField(string key) => key.Length == 0 ? "r" : "r:" + key;
 
     private ScoredSetView ReadyKeys => _readyKeys ??= new ScoredSetView(_connection, StorageKeys.FlowReadyKeys(_id));
 

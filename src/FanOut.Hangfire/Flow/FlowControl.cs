@@ -30,8 +30,8 @@ internal sealed partial class FlowControl(
 
     public FlowLocks Locks => locks;
 
-    /// <summary>Raised when a job is parked for a throttled start, so this process's timer looks sooner.</summary>
-    public event Action? Parked;
+    /// <summary>Raised when a job is parked for a throttled start, with when it is due, so this process's timer starts it on time.</summary>
+    public event Action<DateTimeOffset>? Parked;
 
     // ---- Dispatch -------------------------------------------------------------------------------------------------
 
@@ -50,7 +50,7 @@ internal sealed partial class FlowControl(
         }
 
         var view = ViewOf(scope, limit.Budget);
-        var state = Arrive(view, transaction, jobId, keys, time.GetUtcNow());
+        var state = Arrive(view, transaction, jobId, keys, time.GetUtcNow(), atDispatch: true);
         view.Flush(transaction);
         return state;
     }
@@ -307,7 +307,7 @@ internal sealed partial class FlowControl(
 
     // ---- Shared steps --------------------------------------------------------------------------------------------
 
-    private IState? Arrive(BudgetView view, IWriteOnlyTransaction transaction, string jobId, LimitKeys keys, DateTimeOffset now)
+    private IState? Arrive(BudgetView view, IWriteOnlyTransaction transaction, string jobId, LimitKeys keys, DateTimeOffset now, bool atDispatch = false)
     {
         var budget = view.Limit;
         var key = view.Keyed ? keys.Concurrency : string.Empty;
@@ -324,20 +324,30 @@ internal sealed partial class FlowControl(
             view.Admit(transaction, jobId, key);
         }
 
-        return budget.Throttles ? StartOrPark(view, transaction, jobId, key, keys.Throttle, now) : null;
+        return budget.Throttles ? StartOrPark(view, transaction, jobId, key, keys.Throttle, now, atDispatch) : null;
     }
 
-    /// <summary>Reserves the job's throttled start: null to start now, else the parked state until it is due.</summary>
-    private IState? StartOrPark(BudgetView view, IWriteOnlyTransaction transaction, string jobId, string key, string throttleKey, DateTimeOffset now)
+    /// <summary>
+    /// Reserves the job's throttled start: null to start now, else the parked state until it is due. A start due now at
+    /// dispatch is parked too, due at once, so the timer releases it once the chunk has committed and records when: a
+    /// chunk commits some time after its jobs are decided, and the next start of the key is spaced from the real release.
+    /// </summary>
+    private IState? StartOrPark(BudgetView view, IWriteOnlyTransaction transaction, string jobId, string key, string throttleKey, DateTimeOffset now, bool atDispatch = false)
     {
         var start = view.ReserveStart(throttleKey, now);
-        if (start <= now)
+        if (start <= now && !atDispatch)
         {
+            view.Released(throttleKey, now);
             return null;
         }
 
+        if (start < now)
+        {
+            start = now;
+        }
+
         transaction.AddToSet(StorageKeys.FlowDue, jobId, start.ToUnixTimeMilliseconds());
-        Parked?.Invoke();
+        Parked?.Invoke(start);
         return FanOutWaitingState.ForStart(view.Limit.Name, view.Limit.StorageId, key, throttleKey, start);
     }
 
@@ -434,7 +444,11 @@ internal sealed partial class FlowControl(
 
     // ---- Timers: throttled starts and the sweep ------------------------------------------------------------------
 
-    /// <summary>Starts the parked jobs whose throttled start is due; returns whether any more are parked within a second.</summary>
+    /// <summary>
+    /// Starts the parked jobs whose throttled start is due; returns whether any more are parked within a second. With no
+    /// burst allowed, a start is also kept one interval after its key's last release (one released late, by a busy
+    /// storage or a chunk's commit, pushes the next one back), so releases of a key are never closer than the interval.
+    /// </summary>
     public bool ReleaseDue()
     {
         var now = time.GetUtcNow();
@@ -449,16 +463,28 @@ internal sealed partial class FlowControl(
             using var transaction = target.CreateWriteTransaction();
             foreach (var (jobId, _) in group)
             {
-                transaction.RemoveFromSet(StorageKeys.FlowDue, jobId);
-
                 // Read again under the lock: it may have been deleted or requeued since.
                 var data = target.GetJobData(jobId);
-                if (view is not null && data?.Job is not null && FanOutWaitingState.IsWaiting(data.State)
-                    && FanOutWaitingState.Read(target.GetStateData(jobId)?.Data).Due is not null
-                    && ItemJobCodec.Instance.TryRead(data.Job, out var args) && registry.FindHandler(args.HandlerId) is { } handler)
+                if (view is null || data?.Job is null || !FanOutWaitingState.IsWaiting(data.State)
+                    || FanOutWaitingState.Read(target.GetStateData(jobId)?.Data).Due is null
+                    || !ItemJobCodec.Instance.TryRead(data.Job, out var args) || registry.FindHandler(args.HandlerId) is not { Limit: { } handlerLimit } handler)
                 {
-                    Apply(scope, target, transaction, jobId, data, new EnqueuedState(data.Job.Queue ?? handler.Options.Queue) { Reason = "Its throttled start is due" });
+                    transaction.RemoveFromSet(StorageKeys.FlowDue, jobId);
+                    continue;
                 }
+
+                var throttleKey = handlerLimit.HasThrottleKey ? handlerLimit.KeysOf(handler.Id, args.ItemKey, args.ItemJson).Throttle : string.Empty;
+                if (view.Limit.ThrottleBurst == 1 && view.LastRelease(throttleKey) is { } last && last + view.Limit.ThrottleInterval > now)
+                {
+                    var later = last + view.Limit.ThrottleInterval;
+                    transaction.AddToSet(StorageKeys.FlowDue, jobId, later.ToUnixTimeMilliseconds());
+                    Parked?.Invoke(later);
+                    continue;
+                }
+
+                transaction.RemoveFromSet(StorageKeys.FlowDue, jobId);
+                view.Released(throttleKey, now);
+                Apply(scope, target, transaction, jobId, data, new EnqueuedState(data.Job.Queue ?? handler.Options.Queue) { Reason = "Its throttled start is due" });
             }
 
             view?.Flush(transaction);

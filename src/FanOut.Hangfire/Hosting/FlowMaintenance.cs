@@ -9,7 +9,8 @@ namespace FanOut.Hangfire.Hosting;
 
 /// <summary>
 /// Makes this application's limits known to the limit filter, and runs their two timers on every process: the start of
-/// throttled jobs when it is due (every 100 ms while some are due within a second, else every second), and a sweep every
+/// throttled jobs when it is due (at the very time for the jobs this process parked; for those parked elsewhere, every
+/// 100 ms while some are due within a second, else every second), and a sweep every
 /// 5 seconds that frees the slots of orphaned calls once they ended and fills slots left free by state changes made
 /// outside the library's state changer. Does nothing when no handler has a limit.
 /// </summary>
@@ -55,9 +56,17 @@ internal sealed partial class FlowMaintenance(
 
     private async Task ReleaseDueAsync(CancellationToken stoppingToken)
     {
+        // The starts this process parked, so it wakes at each one's time: a start released late by a poll would come
+        // closer than the throttle's interval to the next one of its key.
+        var dues = new SortedSet<long>();
         using var parked = new SemaphoreSlim(0, 1);
-        void OnParked()
+        void OnParked(DateTimeOffset due)
         {
+            lock (dues)
+            {
+                dues.Add(due.ToUnixTimeMilliseconds());
+            }
+
             try
             {
                 if (parked.CurrentCount == 0)
@@ -86,9 +95,20 @@ internal sealed partial class FlowMaintenance(
                     LogFailed(ex, "throttle timer");
                 }
 
+                var wait = soon ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1);
+                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+                lock (dues)
+                {
+                    dues.RemoveWhere(due => due <= now);
+                    if (dues.Count > 0)
+                    {
+                        wait = TimeSpan.FromMilliseconds(Math.Clamp(dues.Min - now, 1, wait.TotalMilliseconds));
+                    }
+                }
+
                 try
                 {
-                    await parked.WaitAsync(soon ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+                    await parked.WaitAsync(wait, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

@@ -67,12 +67,28 @@ public sealed partial class SamplePostgreSqlTests(PostgresServer postgres, ITest
         run.GetProperty("dispatchedItems").GetInt64().Should().Be(Accounts, "the sample seeds 1,000 accounts by default");
         run.GetProperty("succeeded").GetInt64().Should().Be(Accounts, "every account's job succeeds, retries of the 503s included");
         run.GetProperty("failed").GetInt64().Should().Be(0);
-        stats.GetProperty("rejected").GetInt32().Should().Be(
-            0, "the handler's limits keep to one message per second per channel and 3 requests at once per workspace ({0})", stats);
+        // The limits space the starts they release; a request reaches the fake Slack after its release by however long
+        // the machine takes, so a stall of the process (a busy CI machine) can land two requests of a channel closer than
+        // the fake's 50 ms of tolerance. A quiet run has none; a run with the limits off has over a thousand.
+        stats.GetProperty("rejected").GetInt32().Should().BeLessThanOrEqualTo(
+            Accounts / 100, "the handler's limits keep to one message per second per channel and 3 requests at once per workspace ({0})", stats);
         stats.GetProperty("maxConcurrentPerWorkspace").GetInt32().Should().BeInRange(
             1, 3, "ConcurrencyLimitPerKey is 3 per workspace ({0})", stats);
         stats.GetProperty("messages").GetInt32().Should().Be(
             Accounts, "each account of the run has one message: one per idempotency key, and a key per account ({0})", stats);
+    }
+
+    [Fact]
+    public async Task Sample_OnPostgreSqlWithTheLimitsOff_IsRateLimitedByTheFakeSlack()
+    {
+        await using var sample = await StartSampleAsync(new Dictionary<string, string> { ["Sample__Limits"] = "false" });
+
+        await TriggerAndWaitForCompletedRunAsync(sample);
+        var stats = await sample.GetJsonAsync("/fake-slack/stats");
+
+        stats.GetProperty("rejected").GetInt32().Should().BeGreaterThan(
+            Accounts / 10, "without the limits, 20 workers post as fast as they can ({0})", stats);
+        stats.GetProperty("maxConcurrentPerWorkspace").GetInt32().Should().BeGreaterThan(3, "({0})", stats);
     }
 
     private async Task<RunningSample> StartSampleAsync(Dictionary<string, string> settings)
@@ -113,7 +129,7 @@ public sealed partial class SamplePostgreSqlTests(PostgresServer postgres, ITest
             if (response.IsSuccessStatusCode)
             {
                 var run = JsonSerializer.Deserialize<JsonElement>(last);
-                if (run.GetProperty("status").GetString() == "Completed")
+                if (run.GetProperty("status").GetString() is "Completed" or "CompletedWithFailures")
                 {
                     return run;
                 }
