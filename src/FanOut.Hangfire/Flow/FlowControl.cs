@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Storage;
@@ -174,27 +175,13 @@ internal sealed partial class FlowControl(
             return;
         }
 
-        var key = view.Keyed ? keys.Concurrency : string.Empty;
-        var transaction = context.Transaction;
-        if (budget.LimitsConcurrency)
+        // From the queue or fetched again, its throttled start was taken when it arrived.
+        if (Arrive(view, context.Transaction, jobId, keys, time.GetUtcNow(), throttle: !fromQueue && !again) is { } state)
         {
-            if (!view.CanAdmit(key))
-            {
-                view.AddWaiting(transaction, jobId, key);
-                context.CandidateState = FanOutWaitingState.ForSlot(budget.Name, budget.StorageId, key);
-                view.Flush(transaction);
-                return;
-            }
-
-            view.Admit(transaction, jobId, key);
+            context.CandidateState = state;
         }
 
-        if (budget.Throttles && !fromQueue && !again && StartOrPark(view, transaction, jobId, key, keys.Throttle, time.GetUtcNow()) is { } parked)
-        {
-            context.CandidateState = parked;
-        }
-
-        view.Flush(transaction);
+        view.Flush(context.Transaction);
     }
 
     private void ElectEnqueued(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler, bool wasWaiting)
@@ -307,7 +294,7 @@ internal sealed partial class FlowControl(
 
     // ---- Shared steps --------------------------------------------------------------------------------------------
 
-    private IState? Arrive(BudgetView view, IWriteOnlyTransaction transaction, string jobId, LimitKeys keys, DateTimeOffset now, bool atDispatch = false)
+    private IState? Arrive(BudgetView view, IWriteOnlyTransaction transaction, string jobId, LimitKeys keys, DateTimeOffset now, bool atDispatch = false, bool throttle = true)
     {
         var budget = view.Limit;
         var key = view.Keyed ? keys.Concurrency : string.Empty;
@@ -317,14 +304,14 @@ internal sealed partial class FlowControl(
             {
                 view.AddWaiting(transaction, jobId, key);
                 FanOutTelemetry.JobsWaited.Add(1, FanOutTelemetry.Tag("fanout.limit", budget.Name));
-                System.Diagnostics.Activity.Current?.AddEvent(new System.Diagnostics.ActivityEvent("fanout.wait"));
+                Activity.Current?.AddEvent(new ActivityEvent("fanout.wait"));
                 return FanOutWaitingState.ForSlot(budget.Name, budget.StorageId, key);
             }
 
             view.Admit(transaction, jobId, key);
         }
 
-        return budget.Throttles ? StartOrPark(view, transaction, jobId, key, keys.Throttle, now, atDispatch) : null;
+        return budget.Throttles && throttle ? StartOrPark(view, transaction, jobId, key, keys.Throttle, now, atDispatch) : null;
     }
 
     /// <summary>

@@ -39,8 +39,6 @@ internal sealed class HangfireServices
 
     public bool SupportsJobQueue => Storage.HasFeature(JobStorageFeatures.JobQueueProperty);
 
-    public IBackgroundJobClient Client => _services.GetRequiredService<IBackgroundJobClient>();
-
     /// <summary>
     /// Changes a job's state through the application's state changer, if it is in <paramref name="from"/>: the state the
     /// change ended in (which a filter may have made another than <paramref name="state"/>), or null when it was not.
