@@ -11,6 +11,9 @@ public sealed class FlakyHandler(Recorder recorder) : IFanOutHandler<string>
             throw new InvalidOperationException($"Transient failure of {item}");
         }
 
+        // Attempt is read from the job's parameters on first use, through the worker's storage connection: read it
+        // during the call, not later from the test while that connection serves another job.
+        _ = context.Attempt;
         recorder.Calls.Add((context.HandlerId, item, context));
         return Task.CompletedTask;
     }
