@@ -150,6 +150,12 @@ app.MapGet("/runs/{runId}", async (string runId, IFanOutRuns runs, CancellationT
 app.MapPost("/runs/{runId}/retry-failed", async (string runId, IFanOutRuns runs, CancellationToken cancellationToken) =>
     Results.Ok(new { requeued = await runs.RetryFailedAsync(runId, cancellationToken) }));
 
+// Cancels a run: its dispatch stops, its jobs not started yet are deleted, and its running calls see their token fire.
+app.MapPost("/runs/{runId}/cancel", async (string runId, IFanOutRuns runs, CancellationToken cancellationToken) =>
+    await runs.CancelAsync(runId, cancellationToken) is { Outcome: not FanOutCancelOutcome.NotFound } cancel
+        ? Results.Ok(new { outcome = cancel.Outcome.ToString(), cancel.JobsDeleted })
+        : Results.NotFound());
+
 app.MapFakeSlack();
 
 app.Run();

@@ -22,6 +22,12 @@ public sealed class FanOutCompletion
     /// <summary>Gets whether the run had completed before and was reopened by a retry of its failed jobs.</summary>
     public bool IsRecompletion => Completion > 1;
 
+    /// <summary>
+    /// Gets whether the run was cancelled (<see cref="IFanOutRuns.CancelAsync"/>): its jobs that had not started were
+    /// deleted and count in <see cref="FanOutRun.Deleted"/>.
+    /// </summary>
+    public bool IsCancelled => Run.Status == FanOutRunStatus.Cancelled;
+
     /// <summary>Gets how long the run took from the start of its dispatch to this completion.</summary>
     public TimeSpan? Duration => Run.CompletedAt - Run.DispatchStartedAt;
 }

@@ -26,4 +26,11 @@ public enum FanOutRunStatus
 
     /// <summary>Every job of the run is in a final state, and some failed with no retries left (see <see cref="FanOutRun.Failed"/>).</summary>
     CompletedWithFailures = 6,
+
+    /// <summary>
+    /// Cancelled through <see cref="IFanOutRuns.CancelAsync"/>: its dispatch stopped, its jobs that had not started were
+    /// deleted, and its running calls were told to stop. It completes (see <see cref="FanOutRun.CompletedAt"/>) once its
+    /// last call has ended; the counts then say what ran before the cancel.
+    /// </summary>
+    Cancelled = 7,
 }

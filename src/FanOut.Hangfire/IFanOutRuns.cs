@@ -38,6 +38,18 @@ public interface IFanOutRuns
     Task<int> RetryFailedAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Cancels a run: its dispatch stops before its next chunk and creates nothing more, its jobs that have not started
+    /// (enqueued, scheduled, waiting for a retry or for a slot of a limit) are deleted, and the calls of its jobs running
+    /// now, on any server, see their <see cref="CancellationToken"/> fire. Nothing of another run is touched. The run reads
+    /// <see cref="FanOutRunStatus.Cancelled"/> at once, and completes (its completion handler told
+    /// <see cref="FanOutCompletion.IsCancelled"/>) once its last call has ended. Calling it again is safe.
+    /// </summary>
+    /// <param name="runId">The run's id.</param>
+    /// <param name="cancellationToken">Stops waiting for the deletion of the run's jobs; the run stays cancelled and every server finishes deleting them.</param>
+    /// <returns>Whether the run was cancelled by this call, was already, or had completed, and how many jobs this call deleted.</returns>
+    Task<FanOutCancelResult> CancelAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Gets every limit the application's handlers draw on, with how many calls hold its slots and how many jobs wait
     /// now, and its busiest keys.
     /// </summary>

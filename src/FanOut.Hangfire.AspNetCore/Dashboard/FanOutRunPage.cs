@@ -4,7 +4,7 @@ namespace FanOut.Hangfire.Dashboard;
 
 /// <summary>
 /// A run's page: its status and timing, counts per handler (with the jobs waiting for a slot when a handler has a
-/// limit), failed items with their errors, "Retry failed".
+/// limit), failed items with their errors, "Retry failed", and "Cancel" while the run has not completed.
 /// </summary>
 internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
 {
@@ -36,6 +36,7 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
     private void RenderSummary(HtmlBuilder html, FanOutRun run)
     {
         var what = run.Kind == FanOutRunKind.Cron ? "Cron fan-out" : "Event (send)";
+        RenderCancel(html, run);
         html.Append($"<dl class=\"dl-horizontal\" id=\"fanout-run-summary\">");
         html.Append($"<dt>{what}</dt><dd><a href=\"{ListUrl(run.Name)}\">{run.Name}</a></dd>");
         html.Append($"<dt>Event</dt><dd>{run.EventName}</dd>");
@@ -53,6 +54,20 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
 
         html.Append($"<dt>Progress</dt><dd>{RunProgressBar.Of(run)}</dd>");
         html.Append($"</dl>");
+    }
+
+    // A run that has not completed can be cancelled; the browser asks first, since it cannot be undone.
+    private void RenderCancel(HtmlBuilder html, FanOutRun run)
+    {
+        if (IsReadOnly || run.Status is FanOutRunStatus.Completed or FanOutRunStatus.CompletedWithFailures or FanOutRunStatus.Skipped or FanOutRunStatus.Cancelled)
+        {
+            return;
+        }
+
+        html.Append($"<div class=\"btn-toolbar pull-right\"><button class=\"btn btn-sm btn-danger\" id=\"fanout-cancel-run\" ");
+        html.Append($"data-ajax=\"{Url.To(FanOutDashboard.CancelPath(model.RunId))}\" data-loading-text=\"Cancelling…\" ");
+        html.Append($"data-confirm=\"Cancel this run? Its jobs that have not started are deleted and its running calls are told to stop.\">");
+        html.Append($"<span class=\"glyphicon glyphicon-remove\"></span> Cancel</button></div>");
     }
 
     private void RenderHandlers(HtmlBuilder html, FanOutRun run)

@@ -13,7 +13,7 @@ internal static class RunStatusLabel
         FanOutRunStatus.CompletedWithFailures => "label-danger",
         FanOutRunStatus.Completed => "label-success",
         FanOutRunStatus.Dispatching or FanOutRunStatus.Running => "label-info",
-        FanOutRunStatus.Interrupted => "label-warning",
+        FanOutRunStatus.Interrupted or FanOutRunStatus.Cancelled => "label-warning",
         _ => "label-default",
     };
 

@@ -54,6 +54,11 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<DispatchHooks>();
         services.TryAddSingleton<CronDispatcher>();
         services.TryAddSingleton<IFanOutClient, FanOutClient>();
+        services.TryAddSingleton<RunningCalls>();
+        services.TryAddSingleton<CancelledRuns>();
+        services.TryAddSingleton<IJobCancellation>(sp => sp.GetRequiredService<CancelledRuns>());
+        services.TryAddSingleton<RunCancellation>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CancellationWatch>());
         services.TryAddSingleton<FanOutRuns>();
         services.TryAddSingleton<IFanOutRuns>(sp => sp.GetRequiredService<FanOutRuns>());
 #pragma warning disable FANOUT0001 // The default of the library's own experimental seam.

@@ -42,7 +42,8 @@ internal sealed partial class CronDispatcher(
             record = runs.Find(connection, runId);
         }
 
-        if (record?.Status is RunRecord.Dispatched or RunRecord.Skipped)
+        // A cancelled run whose dispatch may still be running elsewhere waits for the lease, and records the stop under it.
+        if (record?.Status is RunRecord.Dispatched or RunRecord.Skipped || record is { IsCancelled: true, DispatchEnded: true })
         {
             return AlreadyDone(record);
         }
@@ -68,6 +69,11 @@ internal sealed partial class CronDispatcher(
             if (record?.Status is RunRecord.Dispatched)
             {
                 return AlreadyDone(record);
+            }
+
+            if (record?.IsCancelled == true)
+            {
+                return Cancelled(runId, record.DispatchedItems);
             }
 
             return await DispatchHoldingLeaseAsync(cron, runId, owner, record, context, cancellationToken).ConfigureAwait(false);
@@ -133,6 +139,10 @@ internal sealed partial class CronDispatcher(
                 committed: null,
                 leaseLost.Token).ConfigureAwait(false);
         }
+        catch (RunCancelledException)
+        {
+            return Cancelled(runId, ReadCheckpoint(runId).Items);
+        }
         catch (ArgumentException ex)
         {
             throw new InvalidOperationException($"Cron fan-out '{cron.Id}', source {cron.SourceType.Name}: {ex.Message}", ex);
@@ -160,6 +170,26 @@ internal sealed partial class CronDispatcher(
         FanOutTelemetry.DispatchDuration.Record(elapsed.TotalSeconds, FanOutTelemetry.Tag("fanout.name", cron.Id));
         LogDispatched(cron.Id, runId, done.Items, done.Jobs, elapsed.TotalMilliseconds);
         return $"Run {runId}: dispatched {done.Items} items as {done.Jobs} jobs to {@event.Handlers.Count} handler(s) of '{cron.EventName}'.";
+    }
+
+    /// <summary>Records that the cancelled run's dispatch stopped, so the run can complete once its last call ends.</summary>
+    private string Cancelled(string runId, long dispatchedItems)
+    {
+        using (var connection = hangfire.Storage.GetConnection())
+        using (var transaction = connection.CreateWriteTransaction())
+        {
+            runs.FinishDispatch(transaction, runId, RunRecord.Cancelled);
+            transaction.Commit();
+        }
+
+        LogCancelledRun(runId, dispatchedItems);
+        return $"Run {runId} was cancelled: its dispatch stopped after {dispatchedItems} items.";
+    }
+
+    private DispatchCheckpoint ReadCheckpoint(string runId)
+    {
+        using var connection = hangfire.Storage.GetConnection();
+        return runs.Find(connection, runId)?.Checkpoint ?? DispatchCheckpoint.Start;
     }
 
     // An execution that finds its run's work done by another (a retry that overlapped a successful one) says what that
@@ -216,6 +246,9 @@ internal sealed partial class CronDispatcher(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cron fan-out {FanOutId} run {FanOutRunId} dispatched {Items} items as {Jobs} jobs in {ElapsedMs:F0} ms")]
     private partial void LogDispatched(string fanOutId, string fanOutRunId, long items, long jobs, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId} was cancelled; its dispatch stopped after {Items} items")]
+    private partial void LogCancelledRun(string fanOutRunId, long items);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cron fan-out {FanOutId} firing {FanOutRunId} skipped: run {HoldingRunId} is still dispatching")]
     private partial void LogSkipped(string fanOutId, string fanOutRunId, string holdingRunId);

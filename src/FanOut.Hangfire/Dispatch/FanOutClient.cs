@@ -106,7 +106,7 @@ internal sealed class FanOutClient(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            Finish(runId, RunRecord.Interrupted);
+            Finish(runId, ex is RunCancelledException ? RunRecord.Cancelled : RunRecord.Interrupted);
             throw new FanOutSendException(
                 $"Sending event '{@event.Name}' stopped after {sent.Items} items (run {runId}); those stay sent. {ex.Message}",
                 runId,

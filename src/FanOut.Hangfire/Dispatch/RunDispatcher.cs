@@ -118,6 +118,12 @@ internal sealed class RunDispatcher(
 
         guard?.EnsureHeld();
         using var connection = hangfire.Storage.GetConnection();
+
+        // One field read a chunk: a cancel stops the dispatch here, whichever process dispatches.
+        if (RunStore.IsCancelled(connection, runId))
+        {
+            throw new RunCancelledException(runId);
+        }
         var written = new FanOutChunk(
             hangfire,
             connection,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Telemetry;
 using Hangfire.Server;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,7 @@ namespace FanOut.Hangfire.Execution;
 /// What a child job does: finds its handler, builds the call's context, and calls the handler with the item read back
 /// from its JSON, in a span that joins the dispatch's trace and a log scope naming the run, handler and item.
 /// </summary>
-internal sealed partial class ItemExecutor(FanOutRegistry registry, ILogger<ItemExecutor> logger) : IItemJobExecutor
+internal sealed partial class ItemExecutor(FanOutRegistry registry, RunningCalls calls, CancelledRuns cancelled, ILogger<ItemExecutor> logger) : IItemJobExecutor
 {
     public async Task ExecuteAsync(ItemJobArgs args, IServiceProvider services, PerformContext? context, CancellationToken cancellationToken)
     {
@@ -53,9 +54,17 @@ internal sealed partial class ItemExecutor(FanOutRegistry registry, ILogger<Item
         activity?.SetTag("fanout.run_id", runId);
         activity?.SetTag("fanout.item_key", itemKey);
         activity?.SetTag("fanout.attempt", fanOutContext.Attempt);
+        // The call's token also fires when its run is cancelled, on whichever server cancels it.
+        using var call = calls.Start(runId, cancellationToken);
+        if (cancelled.IsCancelled(runId))
+        {
+            // Learnt of between the job's start and now: the cancel looked through the calls before this one was there.
+            call.Cancel();
+        }
+
         try
         {
-            await handler.Invoker.InvokeAsync(services, itemJson, fanOutContext, cancellationToken).ConfigureAwait(false);
+            await handler.Invoker.InvokeAsync(services, itemJson, fanOutContext, call.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

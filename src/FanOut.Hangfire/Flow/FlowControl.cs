@@ -23,6 +23,7 @@ internal sealed partial class FlowControl(
     HangfireServices hangfire,
     FlowLocks locks,
     CallRegistry calls,
+    IJobCancellation cancellations,
     TimeProvider time,
     ILogger<FlowControl> logger) : IJobFlow
 {
@@ -403,6 +404,12 @@ internal sealed partial class FlowControl(
             return false;
         }
 
+        if (cancellations.IsCancelled(args.RunId))
+        {
+            // Its run was cancelled: it leaves the line, and the run's cancel deletes it (DeleteWaiting).
+            return false;
+        }
+
         view.Admit(transaction, jobId, key);
         IState next = new EnqueuedState(data.Job.Queue ?? handler.Options.Queue) { Reason = $"A slot of {view.Limit.Name} is free" };
         if (view.Limit.Throttles)
@@ -427,6 +434,48 @@ internal sealed partial class FlowControl(
                 state,
                 data.State));
         }
+    }
+
+    // ---- Cancel ---------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Moves the jobs of <paramref name="jobIds"/> still waiting for a slot of <paramref name="budget"/> (or parked for a
+    /// throttled start) to <paramref name="state"/>, many in one transaction, under the limit's lock held until it has
+    /// committed: each leaves the line (a parked one lets its slot go) as a job deleted while it waits does. Returns how
+    /// many it moved; those no longer waiting are left as they are.
+    /// </summary>
+    public int LeaveWaiting(RegisteredLimit budget, IReadOnlyList<string> jobIds, Func<IState> state)
+    {
+        using var scope = EnterScope();
+        var view = ViewOf(scope, budget);
+        var connection = view.Connection;
+        var moved = 0;
+        using (var transaction = connection.CreateWriteTransaction())
+        {
+            foreach (var jobId in jobIds)
+            {
+                var data = connection.GetJobData(jobId);
+                if (data?.Job is null || !FanOutWaitingState.IsWaiting(data.State))
+                {
+                    continue;
+                }
+
+                // Not marked as set by the library: the limit filter sees a waiting job leave, and does what that takes.
+                hangfire.StateMachine.ApplyState(new ApplyStateContext(
+                    hangfire.Storage,
+                    connection,
+                    transaction,
+                    new BackgroundJob(jobId, data.Job, data.CreatedAt, data.ParametersSnapshot),
+                    state(),
+                    data.State));
+                moved++;
+            }
+
+            view.Flush(transaction);
+            transaction.Commit();
+        }
+
+        return moved;
     }
 
     // ---- Timers: throttled starts and the sweep ------------------------------------------------------------------
@@ -457,6 +506,12 @@ internal sealed partial class FlowControl(
                     || !ItemJobCodec.Instance.TryRead(data.Job, out var args) || registry.FindHandler(args.HandlerId) is not { Limit: { } handlerLimit } handler)
                 {
                     transaction.RemoveFromSet(StorageKeys.FlowDue, jobId);
+                    continue;
+                }
+
+                if (cancellations.IsCancelled(args.RunId))
+                {
+                    // Never started: the run's cancel deletes it, and lets its slot go then.
                     continue;
                 }
 

@@ -33,6 +33,7 @@ public sealed class FanOutItemJob
     [AutomaticRetry(Attempts = 0, LogEvents = false)]
     [FanOutRetry]
     [RunOutcomes]
+    [RunCancellation]
     [FlowControl]
     public Task ExecuteAsync(
         string handlerId,

@@ -10,7 +10,7 @@ namespace FanOut.Hangfire.Runs;
 /// Reads runs through Hangfire's storage API. That API is synchronous, so the reads complete before the returned task
 /// does; the token is checked before each storage call, so a cancelled read stops between calls and throws.
 /// </summary>
-internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, LimitStatusReader limits) : IFanOutRuns
+internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, LimitStatusReader limits, RunCancellation cancellation) : IFanOutRuns
 {
     public Task<IReadOnlyList<FanOutLimitStatus>> GetLimitsAsync(CancellationToken cancellationToken = default)
     {
@@ -61,7 +61,8 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         List<string> jobIds;
         using (var connection = hangfire.Storage.GetConnection())
         {
-            jobIds = runs.Find(connection, runId) is { } record ? FailedJobIds(connection, record, int.MaxValue) : [];
+            // A cancelled run's jobs would be deleted as they were requeued: its failed items stay as they are.
+            jobIds = runs.Find(connection, runId) is { IsCancelled: false } record ? FailedJobIds(connection, record, int.MaxValue) : [];
         }
 
         var requeued = 0;
@@ -78,6 +79,13 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         }
 
         return Task.FromResult(requeued);
+    }
+
+    public Task<FanOutCancelResult> CancelAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(cancellation.Cancel(runId, cancellationToken));
     }
 
     internal FanOutRun? Read(IStorageConnection connection, string runId, CancellationToken cancellationToken = default)
@@ -147,6 +155,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         return record.Status switch
         {
             RunRecord.Skipped => FanOutRunStatus.Skipped,
+            RunRecord.Cancelled => FanOutRunStatus.Cancelled,
             _ when allEnded && record.CompletedAt is not null => handlers.Any(h => h.Failed > 0)
                 ? FanOutRunStatus.CompletedWithFailures
                 : FanOutRunStatus.Completed,

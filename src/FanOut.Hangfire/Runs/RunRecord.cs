@@ -16,7 +16,8 @@ internal sealed record RunRecord(
     DateTimeOffset? CompletedAt,
     int Completions,
     DateTimeOffset? TriggeredAt = null,
-    DateTimeOffset? ResumeRequestedAt = null)
+    DateTimeOffset? ResumeRequestedAt = null,
+    DateTimeOffset? CancelledAt = null)
 {
     public const string CronKind = "cron";
     public const string SendKind = "send";
@@ -29,8 +30,18 @@ internal sealed record RunRecord(
     public const string Skipped = "skipped";
     public const string Interrupted = "interrupted";
 
+    /// <summary>Cancelled: read so whenever <see cref="CancelledAt"/> is set, whatever a dispatch still running wrote after it.</summary>
+    public const string Cancelled = "cancelled";
+
     public DispatchCheckpoint Checkpoint => new(DispatchedItems, DispatchedJobs, LastKey);
 
-    /// <summary>Whether no more jobs will be dispatched for the run, so it can complete once they all end.</summary>
-    public bool DispatchEnded => Status is Dispatched or Interrupted;
+    public bool IsCancelled => CancelledAt is not null;
+
+    /// <summary>
+    /// Whether no more jobs will be dispatched for the run, so it can complete once they all end. A cancelled run's
+    /// dispatch has ended once its dispatcher recorded that it stopped, or if it never started.
+    /// </summary>
+    public bool DispatchEnded => IsCancelled
+        ? DispatchFinishedAt is not null || DispatchStartedAt is null
+        : Status is Dispatched or Interrupted;
 }

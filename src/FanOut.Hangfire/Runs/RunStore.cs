@@ -28,6 +28,7 @@ internal sealed class RunStore(TimeProvider time)
     internal const string CompletionsField = "Completions";
     internal const string TriggeredField = "TriggeredAt";
     internal const string ResumeRequestedField = "ResumeRequestedAt";
+    internal const string CancelledField = "CancelledAt";
 
     private static readonly string[] Outcomes = [RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted];
 
@@ -40,12 +41,13 @@ internal sealed class RunStore(TimeProvider time)
         }
 
         var handlers = hash.GetValueOrDefault(HandlersField);
+        var cancelledAt = ParseTime(hash.GetValueOrDefault(CancelledField));
         return new RunRecord(
             runId,
             hash.GetValueOrDefault(KindField) ?? string.Empty,
             hash.GetValueOrDefault(NameField) ?? string.Empty,
             hash.GetValueOrDefault(EventField) ?? string.Empty,
-            hash.GetValueOrDefault(StatusField) ?? string.Empty,
+            cancelledAt is null ? hash.GetValueOrDefault(StatusField) ?? string.Empty : RunRecord.Cancelled,
             string.IsNullOrEmpty(handlers) ? [] : handlers.Split(','),
             ParseTime(hash.GetValueOrDefault(StartedField)),
             ParseTime(hash.GetValueOrDefault(FinishedField)),
@@ -55,7 +57,33 @@ internal sealed class RunStore(TimeProvider time)
             ParseTime(hash.GetValueOrDefault(CompletedField)),
             (int)ParseLong(hash.GetValueOrDefault(CompletionsField)),
             ParseTime(hash.GetValueOrDefault(TriggeredField)),
-            ParseTime(hash.GetValueOrDefault(ResumeRequestedField)));
+            ParseTime(hash.GetValueOrDefault(ResumeRequestedField)),
+            cancelledAt);
+    }
+
+    /// <summary>
+    /// Whether the run was cancelled, read from storage with one field: a dispatch asks before each chunk. A run whose
+    /// record is gone (expired) is not.
+    /// </summary>
+    public static bool IsCancelled(IStorageConnection connection, string runId) =>
+        !string.IsNullOrEmpty(connection is JobStorageConnection fields
+            ? fields.GetValueFromHash(StorageKeys.Run(runId), CancelledField)
+            : connection.GetAllEntriesFromHash(StorageKeys.Run(runId))?.GetValueOrDefault(CancelledField));
+
+    /// <summary>
+    /// Records the cancel: the run reads cancelled from now on, is put under watch to complete once its jobs end, and
+    /// joins the set every process reads to learn of cancels.
+    /// </summary>
+    public void Cancel(IWriteOnlyTransaction transaction, string runId)
+    {
+        var now = time.GetUtcNow();
+        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
+        {
+            [StatusField] = RunRecord.Cancelled,
+            [CancelledField] = Format(now),
+        });
+        transaction.AddToSet(StorageKeys.OpenRuns, runId);
+        transaction.AddToSet(StorageKeys.CancelledRuns, runId, now.ToUnixTimeMilliseconds());
     }
 
     /// <summary>

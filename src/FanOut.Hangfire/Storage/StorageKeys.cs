@@ -34,6 +34,15 @@ internal static class StorageKeys
     /// <summary>The distributed lock taken to ask for the resume of a run whose dispatcher stopped, so one process asks.</summary>
     public static string ResumeLock(string runId) => "fanout:resume-lock:" + runId;
 
+    /// <summary>
+    /// The set of cancelled runs, scored by when they were cancelled (Unix milliseconds): every process reads it every
+    /// second, to delete their jobs instead of running them and to stop their calls.
+    /// </summary>
+    public const string CancelledRuns = "fanout:cancelled-runs";
+
+    /// <summary>The distributed lock taken to cancel a run and to delete its jobs, so one process deletes them at a time.</summary>
+    public static string CancelLock(string runId) => "fanout:cancel-lock:" + runId;
+
     /// <summary>The hash naming the execution that holds a cron fan-out's dispatch lease, and until when.</summary>
     public static string Lease(string fanOutId) => "fanout:lease:" + fanOutId;
 

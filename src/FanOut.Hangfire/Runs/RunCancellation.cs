@@ -1,0 +1,189 @@
+using FanOut.Hangfire.Flow;
+using FanOut.Hangfire.Jobs;
+using FanOut.Hangfire.Registration;
+using FanOut.Hangfire.Storage;
+using Hangfire.States;
+using Hangfire.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FanOut.Hangfire.Runs;
+
+/// <summary>
+/// Cancels runs and deletes their jobs that have not started. The storage API has no index of a run's jobs, and none is
+/// written at dispatch (it would cost every run a write per job): a run's waiting jobs are found in its own waiting sets,
+/// its enqueued and scheduled ones by walking its handlers' queues and the scheduled set through Hangfire's monitoring
+/// API, keeping the jobs whose arguments name the run. Waiting jobs, the many when limits hold a run back, are deleted
+/// many to a transaction under their limit's lock; enqueued and scheduled ones one by one through the state changer,
+/// each under its job's lock, since a worker or the scheduler may be moving it. One process deletes a run's jobs at a
+/// time (<see cref="StorageKeys.CancelLock"/>); a job this misses (enqueued while the walk ran, a retry coming due) is
+/// deleted by the filter when it moves, or by the next look of the watch.
+/// </summary>
+internal sealed partial class RunCancellation(
+    FanOutRegistry registry,
+    HangfireServices hangfire,
+    RunStore runs,
+    FlowControl flow,
+    CancelledRuns cancelled,
+    ILogger<RunCancellation> logger)
+{
+    // Waiting jobs deleted per transaction: the limit's lock is held until it commits, and calls ending wait for it.
+    private const int WaitingBatch = 200;
+
+    private const int PageSize = 1_000;
+
+    private static readonly TimeSpan CancelLockTimeout = TimeSpan.FromSeconds(30);
+
+    public FanOutCancelResult Cancel(string runId, CancellationToken cancellationToken)
+    {
+        using var connection = hangfire.Storage.GetConnection();
+        if (runs.Find(connection, runId) is not { } record)
+        {
+            return new FanOutCancelResult(runId, FanOutCancelOutcome.NotFound, 0);
+        }
+
+        if (!record.IsCancelled && IsComplete(connection, record))
+        {
+            return new FanOutCancelResult(runId, FanOutCancelOutcome.AlreadyCompleted, 0);
+        }
+
+        using var cancelLock = connection.AcquireDistributedLock(StorageKeys.CancelLock(runId), CancelLockTimeout);
+        record = runs.Find(connection, runId) ?? record;
+        var outcome = record.IsCancelled ? FanOutCancelOutcome.AlreadyCancelled : FanOutCancelOutcome.Cancelled;
+        if (!record.IsCancelled)
+        {
+            using var transaction = connection.CreateWriteTransaction();
+            runs.Cancel(transaction, runId);
+            transaction.Commit();
+            record = runs.Find(connection, runId) ?? record;
+            LogCancelled(runId, record.Name);
+        }
+
+        cancelled.Add(runId);
+        var deleted = DeleteJobs(connection, record, cancellationToken);
+        return new FanOutCancelResult(runId, outcome, deleted);
+    }
+
+    /// <summary>
+    /// Deletes what is left of a cancelled run's jobs, unless another process is at it; returns how many this deleted.
+    /// </summary>
+    public long Sweep(IStorageConnection connection, RunRecord record, CancellationToken cancellationToken)
+    {
+        IDisposable sweepLock;
+        try
+        {
+            sweepLock = connection.AcquireDistributedLock(StorageKeys.CancelLock(record.RunId), TimeSpan.Zero);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Another process is deleting them.
+            return 0;
+        }
+
+        using (sweepLock)
+        {
+            return DeleteJobs(connection, record, cancellationToken);
+        }
+    }
+
+    private long DeleteJobs(IStorageConnection connection, RunRecord record, CancellationToken cancellationToken)
+    {
+        var deleted = 0L;
+        foreach (var handlerId in record.HandlerIds)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            deleted += DeleteWaiting(connection, record.RunId, handlerId, cancellationToken);
+        }
+
+        foreach (var (jobId, from) in Runnable(record))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (hangfire.ChangeState(jobId, CancelledRuns.Deleted(record.RunId), from) is DeletedState)
+            {
+                deleted++;
+            }
+        }
+
+        if (deleted > 0)
+        {
+            LogDeleted(record.RunId, deleted);
+        }
+
+        return deleted;
+    }
+
+    private long DeleteWaiting(IStorageConnection connection, string runId, string handlerId, CancellationToken cancellationToken)
+    {
+        var waiting = connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, RunOutcomesAttribute.Waiting));
+        if (waiting is null || waiting.Count == 0)
+        {
+            return 0;
+        }
+
+        var budget = registry.FindHandler(handlerId)?.Limit?.Budget;
+        var deleted = 0L;
+        foreach (var batch in waiting.Chunk(WaitingBatch))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (budget is not null)
+            {
+                deleted += flow.LeaveWaiting(budget, batch, () => CancelledRuns.Deleted(runId));
+                continue;
+            }
+
+            // The handler has no limit (any more): nothing to keep in step, one by one.
+            deleted += batch.Count(jobId => hangfire.ChangeState(jobId, CancelledRuns.Deleted(runId), FanOutWaitingState.StateName) is DeletedState);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>The run's jobs enqueued on its handlers' queues, and scheduled (for a retry, mostly), with their state.</summary>
+    private List<(string JobId, string State)> Runnable(RunRecord record)
+    {
+        var monitoring = hangfire.Storage.GetMonitoringApi();
+        var found = new List<(string, string)>();
+        var queues = record.HandlerIds
+            .Select(id => registry.FindHandler(id)?.Options.Queue)
+            .OfType<string>()
+            .Append(hangfire.SupportsJobQueue ? null : "default")
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal);
+        foreach (var queue in queues)
+        {
+            for (var from = 0; ; from += PageSize)
+            {
+                var page = monitoring.EnqueuedJobs(queue, from, PageSize);
+                found.AddRange(page.Where(j => IsOfRun(j.Value?.Job, record.RunId)).Select(j => (j.Key, EnqueuedState.StateName)));
+                if (page.Count < PageSize)
+                {
+                    break;
+                }
+            }
+        }
+
+        for (var from = 0; ; from += PageSize)
+        {
+            var page = monitoring.ScheduledJobs(from, PageSize);
+            found.AddRange(page.Where(j => IsOfRun(j.Value?.Job, record.RunId)).Select(j => (j.Key, ScheduledState.StateName)));
+            if (page.Count < PageSize)
+            {
+                break;
+            }
+        }
+
+        return found;
+    }
+
+    private bool IsComplete(IStorageConnection connection, RunRecord record) =>
+        record.Status == RunRecord.Skipped
+        || FanOutRuns.ToRun(connection, record).Status is FanOutRunStatus.Completed or FanOutRunStatus.CompletedWithFailures;
+
+    private static bool IsOfRun(global::Hangfire.Common.Job? job, string runId) =>
+        ItemJobCodec.Instance.TryRead(job, out var args) && string.Equals(args.RunId, runId, StringComparison.Ordinal);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId} of {FanOutName} cancelled")]
+    private partial void LogCancelled(string fanOutRunId, string fanOutName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId}: deleted {Deleted} jobs that had not started")]
+    private partial void LogDeleted(string fanOutRunId, long deleted);
+}
