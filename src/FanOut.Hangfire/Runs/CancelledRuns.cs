@@ -32,8 +32,8 @@ internal sealed class CancelledRuns(RunningCalls calls) : IJobCancellation
         }
     }
 
-    /// <summary>A run this process cancelled: known at once, and its calls here stopped.</summary>
-    public void Add(string runId)
+    /// <summary>A run this process cancelled: known at once, and its calls here stopped unless <paramref name="stopCalls"/> is false.</summary>
+    public void Add(string runId, bool stopCalls = true)
     {
         FrozenSet<string> before, after;
         do
@@ -43,7 +43,10 @@ internal sealed class CancelledRuns(RunningCalls calls) : IJobCancellation
         }
         while (!ReferenceEquals(Interlocked.CompareExchange(ref _known, after, before), before));
 
-        calls.Cancel(runId);
+        if (stopCalls)
+        {
+            calls.Cancel(runId);
+        }
     }
 
     public void OnStateElection(ElectStateContext context, ItemJobArgs job)

@@ -58,8 +58,19 @@ internal sealed partial class RunCancellation(
             LogCancelled(runId, record.Name);
         }
 
-        cancelled.Add(runId);
-        var deleted = DeleteJobs(connection, record, cancellationToken);
+        // Known here at once, so no job of the run starts on this process; the calls running here are stopped once the jobs
+        // that had not started are deleted, so that the workers they free find none of them to fetch.
+        cancelled.Add(runId, stopCalls: false);
+        long deleted;
+        try
+        {
+            deleted = DeleteJobs(connection, record, cancellationToken);
+        }
+        finally
+        {
+            cancelled.Add(runId, stopCalls: true);
+        }
+
         return new FanOutCancelResult(runId, outcome, deleted);
     }
 
