@@ -16,7 +16,8 @@ internal sealed record RunRecord(
     DateTimeOffset? CompletedAt,
     int Completions,
     DateTimeOffset? TriggeredAt = null,
-    DateTimeOffset? ResumeRequestedAt = null)
+    DateTimeOffset? ResumeRequestedAt = null,
+    string? StoredSkipReason = null)
 {
     public const string CronKind = "cron";
     public const string SendKind = "send";
@@ -28,6 +29,15 @@ internal sealed record RunRecord(
     public const string Dispatched = "dispatched";
     public const string Skipped = "skipped";
     public const string Interrupted = "interrupted";
+
+    /// <summary>Skipped because the previous dispatch of its fan-out still ran.</summary>
+    public const string OverlapSkip = "overlap";
+
+    /// <summary>Skipped because its fan-out was paused.</summary>
+    public const string PausedSkip = "paused";
+
+    /// <summary>Why a skipped run was skipped (records of versions before the reason was kept were all overlaps); null otherwise.</summary>
+    public string? SkipReason => Status == Skipped ? StoredSkipReason ?? OverlapSkip : null;
 
     public DispatchCheckpoint Checkpoint => new(DispatchedItems, DispatchedJobs, LastKey);
 
