@@ -17,14 +17,9 @@ internal sealed class RetryFailedCommand : IDashboardDispatcher
 
     private static async Task<int> RetryAsync(DashboardContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
+        if (DashboardCommand.Refusal(context) is { } refused)
         {
-            return StatusCodes.Status405MethodNotAllowed;
-        }
-
-        if (context.IsReadOnly || CrossSiteRequests.IsCrossSite(context.GetHttpContext().Request))
-        {
-            return StatusCodes.Status403Forbidden;
+            return refused;
         }
 
         var services = DashboardServices.Of(context);

@@ -94,7 +94,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await CountAsync(page, string.Empty, "waiting") == 0 && await CountAsync(page, string.Empty, "succeeded") == 14);
     }
 
-    private static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    internal static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         if (!File.Exists(ChromiumPath))
         {
@@ -109,7 +109,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         });
     }
 
-    private static async Task<IPage> NewPageAsync(IBrowser browser)
+    internal static async Task<IPage> NewPageAsync(IBrowser browser)
     {
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
         page.SetDefaultTimeout(10_000);
@@ -126,7 +126,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         long.Parse(await CountCell(page, handlerId, count).InnerTextAsync(), System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.CurrentCulture);
 
     /// <summary>Reloads the page until <paramref name="condition"/> holds, as a person waiting for the jobs would.</summary>
-    private static async Task ReloadUntilAsync(IPage page, string what, Func<Task<bool>> condition)
+    internal static async Task ReloadUntilAsync(IPage page, string what, Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + RetryTimeout;
         while (!await condition())

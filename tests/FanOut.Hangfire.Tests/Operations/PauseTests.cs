@@ -1,7 +1,9 @@
 using FanOut.Hangfire.Tests.Infrastructure;
 using FanOut.Hangfire.Tests.Storages;
 using Hangfire;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace FanOut.Hangfire.Tests.Operations;
 
@@ -188,3 +190,160 @@ public sealed class PauseOnInMemory() : PauseMatrix(StorageUnderTest.InMemory())
 
 [Trait(StorageUnderTest.Trait, StorageUnderTest.PostgreSqlName), Collection(PostgresCollection.Name)]
 public sealed class PauseOnPostgreSql(PostgresServer server) : PauseMatrix(StorageUnderTest.PostgreSql(server));
+
+/// <summary>
+/// Pauses across processes on one PostgreSQL database (design.md invariant 16): a pause survives a restart, and a pause
+/// made on one host holds back the jobs another host's workers fetch once that host has read it, within
+/// <c>Pauses.RefreshInterval</c>.
+/// </summary>
+[Trait(StorageUnderTest.Trait, StorageUnderTest.PostgreSqlName), Collection(PostgresCollection.Name)]
+public sealed class PauseAcrossHostsTests(PostgresServer server, ITestOutputHelper output)
+{
+    private const string Cron = "tenants";
+    private const string Handler = "notify";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task Pause_SurvivesAHostRestart_AndTheJobsDispatchedAfterItWait()
+    {
+        var database = await server.CreateDatabaseAsync("pause");
+        var log = new CallLog { Duration = TimeSpan.FromMilliseconds(5) };
+        var items = TestItems.Numbered(6, "all-");
+        FanOutPause handlerPause;
+        FanOutPause cronPause;
+        await using (var first = await StartAsync(database, log, items))
+        {
+            var control = first.Services.GetRequiredService<IFanOutControl>();
+            handlerPause = await control.PauseHandlerAsync(Handler);
+            cronPause = await control.PauseFanOutAsync(Cron);
+        }
+
+        await using var second = await StartAsync(database, log, items);
+        var restarted = second.Services.GetRequiredService<IFanOutControl>();
+        (await restarted.GetPausedAsync()).Select(p => (p.Target, p.Id, p.PausedAt)).Should().Equal(
+            (FanOutPauseTarget.CronFanOut, Cron, cronPause.PausedAt),
+            (FanOutPauseTarget.Handler, Handler, handlerPause.PausedAt));
+
+        // The fan-out is paused, but a trigger runs; its jobs wait for the handler.
+        var runId = await second.Client.TriggerAsync(Cron);
+        var runs = second.Services.GetRequiredService<IFanOutRuns>();
+        await Wait.UntilAsync(async () => (await runs.GetAsync(runId))?.Handlers[0].Paused == 6, Timeout, async () => PauseMatrix.Describe(await runs.GetAsync(runId)));
+        log.Count.Should().Be(0);
+
+        await restarted.ResumeHandlerAsync(Handler);
+
+        await Wait.UntilAsync(async () => (await runs.GetAsync(runId))?.Status == FanOutRunStatus.Completed, Timeout, async () => PauseMatrix.Describe(await runs.GetAsync(runId)));
+        log.Calls.Select(c => c.Item).Should().BeEquivalentTo(items.Ids);
+    }
+
+    [Fact]
+    public async Task Pause_MadeOnAHostWithoutWorkers_HoldsBackTheJobsAnotherHostsWorkerFetches_AndItsResumeReleasesThem()
+    {
+        var database = await server.CreateDatabaseAsync("pause");
+        var log = new CallLog { Duration = TimeSpan.FromMilliseconds(5), Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), GatedPrefix = "all-000000" };
+        var items = TestItems.Numbered(6, "all-");
+        await using var api = await StartAsync(database, log, items, server: false);
+        await using var worker = await StartAsync(database, log, items, workers: 1);
+        var control = api.Services.GetRequiredService<IFanOutControl>();
+        var runs = api.Services.GetRequiredService<IFanOutRuns>();
+
+        // The worker host's one worker holds the first call open; the five jobs behind it are enqueued.
+        var runId = await api.Client.SendManyAsync("tenant/due", items.Ids);
+        await Wait.UntilAsync(() => log.Live == 1, Timeout, () => "the first call has not started");
+
+        var paused = DateTimeOffset.UtcNow;
+        await control.PauseHandlerAsync(Handler);
+        var workerPauses = worker.Services.GetRequiredService<FanOut.Hangfire.Flow.Pauses>();
+        await Wait.UntilAsync(() => workerPauses.IsHandlerPaused(Handler), Timeout, () => "the worker host has not seen the pause");
+        var seenAfter = DateTimeOffset.UtcNow - paused;
+        output.WriteLine($"The other host saw the pause after {seenAfter.TotalMilliseconds:F0} ms (refresh interval {FanOut.Hangfire.Flow.Pauses.RefreshInterval.TotalMilliseconds:F0} ms).");
+        seenAfter.Should().BeLessThan(FanOut.Hangfire.Flow.Pauses.RefreshInterval + TimeSpan.FromSeconds(5), "every process reads the pauses again every interval");
+
+        log.Gate!.SetResult();
+        await Wait.UntilAsync(async () => (await runs.GetAsync(runId))?.Handlers[0].Paused == 5, Timeout, async () => PauseMatrix.Describe(await runs.GetAsync(runId)));
+        log.Count.Should().Be(1, "the enqueued jobs wait when the worker fetches them");
+
+        await control.ResumeHandlerAsync(Handler);
+
+        await Wait.UntilAsync(async () => (await runs.GetAsync(runId))?.Status == FanOutRunStatus.Completed, Timeout, async () => PauseMatrix.Describe(await runs.GetAsync(runId)));
+        log.Calls.Select(c => c.Item).Should().OnlyHaveUniqueItems().And.BeEquivalentTo(items.Ids);
+        log.Calls.OrderBy(c => c.Started).Select(c => c.Item).Should().Equal(items.Ids);
+    }
+
+    private static Task<TestHost> StartAsync(string database, CallLog log, TestItems items, int workers = 2, bool server = true) =>
+        TestHost.StartAsync(
+            TestHost.Postgres(database),
+            fanOut => fanOut
+                .AddCron<ListSource>(Cron, "0 3 * * *", sends: "tenant/due")
+                .AddHandler<LoggedHandler>(Handler, on: "tenant/due"),
+            services => services.AddSingleton(log).AddSingleton(items),
+            workers,
+            server);
+}
+
+/// <summary>What pausing refuses and what configuration pauses (design.md invariant 16).</summary>
+public sealed class PauseRulesTests
+{
+    [Fact]
+    public async Task Pause_UnknownIds_ThrowNamingThemAndTheDeclaredOnes_AndStoreNothing()
+    {
+        await using var host = await StartAsync();
+        var control = host.Services.GetRequiredService<IFanOutControl>();
+
+        var handler = await control.Invoking(c => c.PauseHandlerAsync("no-such-handler")).Should().ThrowAsync<ArgumentException>();
+        handler.Which.ParamName.Should().Be("handlerId");
+        handler.Which.Message.Should().Contain("'no-such-handler'").And.Contain("'notify'");
+        var cron = await control.Invoking(c => c.ResumeFanOutAsync("no-such-cron")).Should().ThrowAsync<ArgumentException>();
+        cron.Which.ParamName.Should().Be("fanOutId");
+        cron.Which.Message.Should().Contain("'no-such-cron'").And.Contain("'tenants'");
+        (await control.Invoking(c => c.PauseFanOutAsync("notify")).Should().ThrowAsync<ArgumentException>())
+            .Which.Message.Should().Contain("No cron fan-out 'notify'", "a handler's id is not a fan-out's");
+        (await control.Invoking(c => c.ResumeHandlerAsync(" ")).Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("handlerId");
+        (await control.GetPausedAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Configuration_PausesAHandlerAndAFanOut_TheyReadAsPausedByConfiguration_AndCannotBeResumedThroughTheApi()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["FanOut:Handlers:notify:Paused"] = "true",
+                ["FanOut:CronFanOuts:tenants:Paused"] = "true",
+            })
+            .Build();
+        var log = new CallLog { Duration = TimeSpan.FromMilliseconds(5) };
+        await using var host = await StartAsync(log, fanOut => fanOut.Services.AddFanOut(configuration.GetSection("FanOut")));
+        var control = host.Services.GetRequiredService<IFanOutControl>();
+        var runs = host.Services.GetRequiredService<IFanOutRuns>();
+
+        (await control.GetPausedAsync()).Select(p => (p.Target, p.Id, p.PausedAt, p.ByConfiguration)).Should().Equal(
+            (FanOutPauseTarget.CronFanOut, "tenants", (DateTimeOffset?)null, true),
+            (FanOutPauseTarget.Handler, "notify", (DateTimeOffset?)null, true));
+        (await control.Invoking(c => c.ResumeHandlerAsync("notify")).Should().ThrowAsync<InvalidOperationException>())
+            .Which.Message.Should().Contain("FanOut:Handlers:notify:Paused");
+        (await control.Invoking(c => c.ResumeFanOutAsync("tenants")).Should().ThrowAsync<InvalidOperationException>())
+            .Which.Message.Should().Contain("FanOut:CronFanOuts:tenants:Paused");
+
+        // A pause through the API on top is kept, and lifting it leaves configuration's in force.
+        (await control.PauseHandlerAsync("notify")).ByConfiguration.Should().BeTrue();
+        var runId = await host.Client.SendManyAsync("tenant/due", new[] { "a-1", "a-2", "a-3" });
+        await Wait.UntilAsync(async () => (await runs.GetAsync(runId))?.Handlers[0].Paused == 3, TimeSpan.FromSeconds(60), async () => PauseMatrix.Describe(await runs.GetAsync(runId)));
+        log.Count.Should().Be(0);
+
+        host.Services.GetRequiredService<IRecurringJobManager>().Trigger("fanout:tenants");
+        await Wait.UntilAsync(async () => (await runs.ListAsync("tenants")).Any(r => r.SkipReason == "paused"), TimeSpan.FromSeconds(60), () => "the firing is not recorded skipped");
+    }
+
+    private static Task<TestHost> StartAsync(CallLog? log = null, Action<IFanOutBuilder>? more = null) =>
+        TestHost.StartAsync(
+            TestHost.InMemory(),
+            fanOut =>
+            {
+                fanOut
+                    .AddCron<ListSource>("tenants", "0 3 * * *", sends: "tenant/due")
+                    .AddHandler<LoggedHandler>("notify", on: "tenant/due");
+                more?.Invoke(fanOut);
+            },
+            services => services.AddSingleton(log ?? new CallLog()).AddSingleton(TestItems.Numbered(2)));
+}
