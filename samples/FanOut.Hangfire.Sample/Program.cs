@@ -112,6 +112,18 @@ app.MapPost("/fan-outs/{id}/trigger", async (string id, IFanOutClient fanOut, Ca
     }
 });
 
+// Pauses or resumes a cron fan-out (its firings are skipped and recorded as such; a trigger still runs) or a handler
+// (its jobs wait in storage until the resume). Every server of the app honours it within a second, and it survives
+// restarts. An id with a '/' is given escaped as %2F.
+app.MapPost("/fan-outs/{id}/{action:regex(^(pause|resume)$)}", (string id, string action, IFanOutControl control, CancellationToken cancellationToken) =>
+    PauseOrResumeAsync(() => action == "pause"
+        ? PausedAsync(control.PauseFanOutAsync(Uri.UnescapeDataString(id), cancellationToken))
+        : ResumedAsync(control.ResumeFanOutAsync(Uri.UnescapeDataString(id), cancellationToken))));
+app.MapPost("/handlers/{id}/{action:regex(^(pause|resume)$)}", (string id, string action, IFanOutControl control, CancellationToken cancellationToken) =>
+    PauseOrResumeAsync(() => action == "pause"
+        ? PausedAsync(control.PauseHandlerAsync(Uri.UnescapeDataString(id), cancellationToken))
+        : ResumedAsync(control.ResumeHandlerAsync(Uri.UnescapeDataString(id), cancellationToken))));
+
 // Sends a JSON array of account IDs as one run of an event; the catch-all route keeps the '/' in event names.
 app.MapPost("/events/{**name}", async (string name, string[] accountIds, AccountStore accounts, IFanOutClient fanOut, CancellationToken cancellationToken) =>
 {
@@ -159,3 +171,28 @@ app.MapPost("/runs/{runId}/cancel", async (string runId, IFanOutRuns runs, Cance
 app.MapFakeSlack();
 
 app.Run();
+
+// An id nobody declared is not found; a resume of what configuration pauses conflicts (only configuration lifts it).
+static async Task<IResult> PauseOrResumeAsync(Func<Task<IResult>> change)
+{
+    try
+    {
+        return await change();
+    }
+    catch (ArgumentException ex)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound);
+    }
+    catch (InvalidOperationException ex)
+    {
+        return Results.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict);
+    }
+}
+
+static async Task<IResult> PausedAsync(Task<FanOutPause> pause)
+{
+    var paused = await pause;
+    return Results.Ok(new { paused.Id, paused.PausedAt, paused.ByConfiguration });
+}
+
+static async Task<IResult> ResumedAsync(Task<bool> resume) => Results.Ok(new { resumed = await resume });

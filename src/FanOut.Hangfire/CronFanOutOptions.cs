@@ -31,4 +31,13 @@ public sealed class CronFanOutOptions
     /// <summary>Gets or sets how long a firing waits for the previous dispatch when <see cref="Overlap"/> is <see cref="FanOutOverlap.Wait"/>.</summary>
     /// <value>The default value is 10 minutes.</value>
     public TimeSpan OverlapWaitTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Gets or sets whether configuration pauses the fan-out: its firings are skipped and recorded as skipped runs
+    /// (reason <c>paused</c>), while a manual trigger still runs. It is paused when this or a pause made through
+    /// <see cref="IFanOutControl"/> says so; <see cref="IFanOutControl.ResumeFanOutAsync"/> cannot lift this one. Read at
+    /// start-up, like every option.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool Paused { get; set; }
 }

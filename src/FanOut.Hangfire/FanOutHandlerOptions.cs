@@ -49,6 +49,14 @@ public sealed class FanOutHandlerOptions
     /// <value>The default value is <see langword="null"/>: the handler's own settings apply.</value>
     public string? Limit { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether configuration pauses the handler: its jobs are dispatched but wait, in storage and on no
+    /// worker, until it is no longer paused. It is paused when this or a pause made through <see cref="IFanOutControl"/>
+    /// says so; <see cref="IFanOutControl.ResumeHandlerAsync"/> cannot lift this one. Read at start-up, like every option.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool Paused { get; set; }
+
     // The key functions, as (the item type they take, the function over an item of it): code only, not configuration.
     internal (Type ItemType, Func<object?, string?> Of)? ConcurrencyKey { get; private set; }
 

@@ -3,9 +3,10 @@ namespace FanOut.Hangfire;
 /// <summary>How far one handler's jobs of a run got. Counts change in the same storage transaction as the job states they count.</summary>
 public sealed class FanOutHandlerProgress
 {
-    internal FanOutHandlerProgress(string handlerId, long dispatched, long succeeded, long failed, long deleted, long waiting = 0)
+    internal FanOutHandlerProgress(string handlerId, long dispatched, long succeeded, long failed, long deleted, long waiting = 0, long paused = 0)
     {
         Waiting = waiting;
+        Paused = paused;
         HandlerId = handlerId;
         Dispatched = dispatched;
         Succeeded = succeeded;
@@ -34,6 +35,12 @@ public sealed class FanOutHandlerProgress
     /// </summary>
     public long Waiting { get; }
 
-    /// <summary>Gets how many are not in a final state yet: enqueued, processing, waiting to retry, or waiting for a slot.</summary>
+    /// <summary>
+    /// Gets how many wait because the handler is paused (part of <see cref="InFlight"/>, not of <see cref="Waiting"/>):
+    /// in storage, on no worker, until the handler is resumed (<see cref="IFanOutControl"/>).
+    /// </summary>
+    public long Paused { get; }
+
+    /// <summary>Gets how many are not in a final state yet: enqueued, processing, waiting to retry, waiting for a slot, or paused.</summary>
     public long InFlight => Math.Max(0, Dispatched - Succeeded - Failed - Deleted);
 }

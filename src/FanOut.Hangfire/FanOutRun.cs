@@ -14,8 +14,10 @@ public sealed class FanOutRun
         DateTimeOffset? completedAt,
         int completions,
         long dispatchedItems,
-        IReadOnlyList<FanOutHandlerProgress> handlers)
+        IReadOnlyList<FanOutHandlerProgress> handlers,
+        string? skipReason = null)
     {
+        SkipReason = skipReason;
         RunId = runId;
         Kind = kind;
         Name = name;
@@ -43,6 +45,13 @@ public sealed class FanOutRun
 
     /// <summary>Gets where the run stands.</summary>
     public FanOutRunStatus Status { get; }
+
+    /// <summary>
+    /// Gets why a <see cref="FanOutRunStatus.Skipped"/> run dispatched nothing: <c>overlap</c> (the previous dispatch of
+    /// its fan-out still ran) or <c>paused</c> (its fan-out was paused, see <see cref="IFanOutControl"/>); null for a run
+    /// that was not skipped.
+    /// </summary>
+    public string? SkipReason { get; }
 
     /// <summary>Gets when the dispatch started.</summary>
     public DateTimeOffset? DispatchStartedAt { get; }

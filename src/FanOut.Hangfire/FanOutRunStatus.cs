@@ -15,7 +15,10 @@ public enum FanOutRunStatus
     /// </summary>
     Completed = 2,
 
-    /// <summary>A cron firing found the previous dispatch of its fan-out still running and dispatched nothing.</summary>
+    /// <summary>
+    /// A cron firing dispatched nothing: the previous dispatch of its fan-out still ran, or the fan-out was paused
+    /// (<see cref="FanOutRun.SkipReason"/> says which).
+    /// </summary>
     Skipped = 3,
 
     /// <summary>A streamed send stopped part-way; the items sent before stay sent and the run completes with them.</summary>

@@ -7,7 +7,7 @@ namespace FanOut.Hangfire.Dashboard;
 /// The fan-out services of the application serving a dashboard request, resolved per request: the dashboard can be
 /// mapped in an application that never called AddFanOut, so each may be missing.
 /// </summary>
-internal sealed record DashboardServices(IFanOutCatalog? Catalog, IFanOutRuns? Runs, CancellationToken RequestAborted)
+internal sealed record DashboardServices(IFanOutCatalog? Catalog, IFanOutRuns? Runs, CancellationToken RequestAborted, IFanOutControl? Control = null)
 {
     public static DashboardServices Of(DashboardContext context)
     {
@@ -15,6 +15,7 @@ internal sealed record DashboardServices(IFanOutCatalog? Catalog, IFanOutRuns? R
         return new DashboardServices(
             http.RequestServices.GetService<IFanOutCatalog>(),
             http.RequestServices.GetService<IFanOutRuns>(),
-            http.RequestAborted);
+            http.RequestAborted,
+            http.RequestServices.GetService<IFanOutControl>());
     }
 }

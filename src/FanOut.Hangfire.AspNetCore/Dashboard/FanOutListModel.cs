@@ -13,7 +13,8 @@ internal sealed record FanOutListModel(
     IReadOnlyList<FanOutEventInfo> Events,
     HandlerLimits Limits,
     IReadOnlyList<FanOutRun> RecentRuns,
-    string? Name)
+    string? Name,
+    IReadOnlyList<FanOutPause>? Pauses = null)
 {
     /// <summary>Runs read per cron fan-out and event on the overview; a single fan-out or event shows more.</summary>
     public const int RunsPerName = 10;
@@ -31,8 +32,13 @@ internal sealed record FanOutListModel(
         var crons = ReadSchedules(catalog, storage);
         var limits = await HandlerLimits.ReadAsync(services).ConfigureAwait(false);
         var runs = services.Runs is null ? [] : await ReadRunsAsync(services, catalog, name).ConfigureAwait(false);
-        return new FanOutListModel(services, crons, catalog.Events, limits, runs, name);
+        var pauses = services.Control is { } control ? await control.GetPausedAsync(services.RequestAborted).ConfigureAwait(false) : null;
+        return new FanOutListModel(services, crons, catalog.Events, limits, runs, name, pauses);
     }
+
+    /// <summary>The pause of a cron fan-out or handler, if it is paused.</summary>
+    public FanOutPause? PauseOf(FanOutPauseTarget target, string id) =>
+        Pauses?.FirstOrDefault(p => p.Target == target && string.Equals(p.Id, id, StringComparison.Ordinal));
 
     private static List<CronRow> ReadSchedules(IFanOutCatalog catalog, JobStorage storage)
     {

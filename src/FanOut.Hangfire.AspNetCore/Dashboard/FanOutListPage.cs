@@ -57,7 +57,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
 
         html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-crons\"><thead><tr>");
         html.Append($"<th>Id</th><th class=\"min-width\">Cron</th><th>Time zone</th><th>Sends</th><th>Queue</th><th>On completion</th>");
-        html.Append($"<th class=\"align-right min-width\">Next firing</th><th class=\"align-right min-width\">Last firing</th></tr></thead><tbody>");
+        html.Append($"<th class=\"align-right min-width\">Next firing</th><th class=\"align-right min-width\">Last firing</th>{PausedHeader()}</tr></thead><tbody>");
         foreach (var (cron, recurringJob) in model.Crons)
         {
             html.Append($"<tr data-fanout=\"{cron.Id}\"><td class=\"word-break\"><a href=\"{ListUrl(cron.Id)}\">{cron.Id}</a></td>");
@@ -75,6 +75,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
                 html.Append($"<td class=\"align-right min-width\">{Time(recurringJob.LastExecution)}</td>");
             }
 
+            RenderPause(html, FanOutPauseTarget.CronFanOut, cron.Id);
             html.Append($"</tr>");
         }
 
@@ -91,7 +92,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
             html.Append($"<th>Limit</th>");
         }
 
-        html.Append($"</tr></thead><tbody>");
+        html.Append($"{PausedHeader()}</tr></thead><tbody>");
         foreach (var @event in model.Events)
         {
             var first = true;
@@ -112,11 +113,49 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
                     html.Append($"<td class=\"word-break\">{LimitLink(model.Limits.Of(handler.Id))}</td>");
                 }
 
+                RenderPause(html, FanOutPauseTarget.Handler, handler.Id);
                 html.Append($"</tr>");
             }
         }
 
         html.Append($"</tbody></table></div>");
+    }
+
+    private NonEscapedString PausedHeader() =>
+        Html.Raw(model.Pauses is null ? string.Empty : "<th class=\"min-width\">Paused</th>");
+
+    /// <summary>
+    /// Whether it is paused, since when and by what, with the button that changes it: Pause, or Resume for a pause made
+    /// here or through the API; a pause of configuration offers none, since only configuration lifts it.
+    /// </summary>
+    private void RenderPause(HtmlBuilder html, FanOutPauseTarget target, string id)
+    {
+        if (model.Pauses is null)
+        {
+            return;
+        }
+
+        var pause = model.PauseOf(target, id);
+        html.Append($"<td class=\"min-width\" data-paused=\"{(pause is null ? "false" : "true")}\">");
+        if (pause?.PausedAt is { } since)
+        {
+            html.Append($"<span class=\"label label-warning\">paused</span> <small>since {Time(since)}</small> ");
+        }
+
+        if (pause?.ByConfiguration == true)
+        {
+            html.Append($"<span class=\"label label-warning\" data-by-configuration>paused by configuration</span> ");
+        }
+
+        if (!IsReadOnly && pause?.ByConfiguration != true)
+        {
+            var resume = pause is not null;
+            html.Append($"<button class=\"btn btn-xs btn-default fanout-{(resume ? "resume" : "pause")}\" ");
+            html.Append($"data-ajax=\"{Url.To(PauseCommand.PathOf(target, id, pause: !resume))}\" data-loading-text=\"{(resume ? "Resuming…" : "Pausing…")}\">");
+            html.Append($"<span class=\"glyphicon glyphicon-{(resume ? "play" : "pause")}\"></span> {(resume ? "Resume" : "Pause")}</button>");
+        }
+
+        html.Append($"</td>");
     }
 
     private void RenderLimits(HtmlBuilder html)

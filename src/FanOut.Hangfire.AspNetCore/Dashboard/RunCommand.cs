@@ -21,14 +21,9 @@ internal abstract class RunCommand : IDashboardDispatcher
 
     private async Task<int> RunAsync(DashboardContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
+        if (DashboardCommand.Refusal(context) is { } refused)
         {
-            return StatusCodes.Status405MethodNotAllowed;
-        }
-
-        if (context.IsReadOnly || CrossSiteRequests.IsCrossSite(context.GetHttpContext().Request))
-        {
-            return StatusCodes.Status403Forbidden;
+            return refused;
         }
 
         var services = DashboardServices.Of(context);

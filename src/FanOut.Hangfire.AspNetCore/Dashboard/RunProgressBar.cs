@@ -5,24 +5,26 @@ namespace FanOut.Hangfire.Dashboard;
 
 /// <summary>
 /// A Bootstrap progress bar of a run's or a handler's jobs: succeeded, failed, deleted, in flight, and the part of those
-/// in flight that waits for a slot of a limit (or a throttled start) as its own segment.
+/// in flight that waits for a slot of a limit (or a throttled start), and the part waiting because its handler is
+/// paused, as segments of their own.
 /// </summary>
 internal static class RunProgressBar
 {
     public static NonEscapedString Of(FanOutRun run) =>
-        Render(run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight, WaitingOf(run));
+        Render(run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight, WaitingOf(run), run.Handlers.Sum(h => h.Paused));
 
     public static NonEscapedString Of(FanOutHandlerProgress handler) =>
-        Render(handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight, handler.Waiting);
+        Render(handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight, handler.Waiting, handler.Paused);
 
     /// <summary>How many jobs of the run wait for a slot or a throttled start, over all its handlers.</summary>
     public static long WaitingOf(FanOutRun run) => run.Handlers.Sum(h => h.Waiting);
 
-    private static NonEscapedString Render(long dispatched, long succeeded, long failed, long deleted, long inFlight, long waiting)
+    private static NonEscapedString Render(long dispatched, long succeeded, long failed, long deleted, long inFlight, long waiting, long paused)
     {
         // Jobs can end in the moment between two counts being read; the bar never overflows.
         var total = Math.Max(dispatched, succeeded + failed + deleted + inFlight);
         waiting = Math.Clamp(waiting, 0, inFlight);
+        paused = Math.Clamp(paused, 0, inFlight - waiting);
         var html = new HtmlBuilder();
         html.Append($"<div class=\"progress\" style=\"margin-bottom: 0\" title=\"{succeeded:N0} succeeded, {failed:N0} failed, {deleted:N0} deleted, {inFlight:N0} in flight");
         if (waiting > 0)
@@ -30,14 +32,22 @@ internal static class RunProgressBar
             html.Append($" ({waiting:N0} waiting for a slot)");
         }
 
+        if (paused > 0)
+        {
+            html.Append($" ({paused:N0} paused)");
+        }
+
         html.Append($" of {total:N0}\">");
         Segment(html, "progress-bar-success", succeeded, total, "succeeded");
         Segment(html, "progress-bar-danger", failed, total, "failed");
         Segment(html, "progress-bar-warning", deleted, total, "deleted");
-        Segment(html, "progress-bar-info progress-bar-striped active", inFlight - waiting, total, "in flight");
+        Segment(html, "progress-bar-info progress-bar-striped active", inFlight - waiting - paused, total, "in flight");
 
         // A waiting job is in flight but on no worker: the colour of the in-flight segment, faded and still.
         Segment(html, "progress-bar-info progress-bar-striped", waiting, total, "waiting for a slot", " opacity: 0.5;");
+
+        // A paused job waits for a person, not for the system: grey, and still.
+        Segment(html, string.Empty, paused, total, "paused", " background-color: #999;");
         html.Append($"</div>");
         return html.ToHtml();
     }

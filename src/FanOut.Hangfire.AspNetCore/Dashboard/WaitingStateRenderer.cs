@@ -5,9 +5,9 @@ namespace FanOut.Hangfire.Dashboard;
 
 /// <summary>
 /// Shows a job in the state FanOutWaiting (over its handler's limit, in storage, on no worker) on Hangfire's own job
-/// page: which limit it waits for, its key, and when a throttled start is due; and colours the state like Hangfire
-/// colours a scheduled job. The state's name and data (Limit = "handler:{id}" or "limit:{name}", Key, Due in Unix
-/// milliseconds) are the core's stored contract.
+/// page: which limit it waits for, its key, and when a throttled start is due, or the paused handler it waits for; and
+/// colours the state like Hangfire colours a scheduled job. The state's name and data (Limit = "handler:{id}" or
+/// "limit:{name}", Key, Due in Unix milliseconds; Paused = the handler's id) are the core's stored contract.
 /// </summary>
 internal static class WaitingStateRenderer
 {
@@ -34,6 +34,14 @@ internal static class WaitingStateRenderer
     public static NonEscapedString Render(HtmlHelper helper, IDictionary<string, string>? data)
     {
         ArgumentNullException.ThrowIfNull(helper);
+        if (Value(data, "Paused") is { Length: > 0 } pausedHandler)
+        {
+            return new HtmlBuilder()
+                .Append($"<p class=\"fanout-waiting\">Waiting: handler <strong>{pausedHandler}</strong> is paused; it runs once the handler is resumed</p>")
+                .Append($"<dl class=\"dl-horizontal\"><dt>Paused handler:</dt><dd data-paused=\"{pausedHandler}\">{pausedHandler}</dd></dl>")
+                .ToHtml();
+        }
+
         var (limit, shared) = LimitOf(Value(data, "Limit"));
         var key = Value(data, "Key");
         var due = DueOf(Value(data, "Due"));

@@ -66,6 +66,12 @@ public static class FanOutServiceCollectionExtensions
 #pragma warning restore FANOUT0001
         services.TryAddSingleton<FlowLocks>();
         services.TryAddSingleton<CallRegistry>();
+        services.TryAddSingleton<PauseStore>();
+        services.TryAddSingleton<Pauses>();
+        services.TryAddSingleton<PausedJobs>();
+        services.TryAddSingleton<FanOutControl>();
+        services.TryAddSingleton<IFanOutControl>(sp => sp.GetRequiredService<FanOutControl>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PauseMaintenance>());
         services.TryAddSingleton<FlowControl>();
         services.TryAddSingleton<LimitStatusReader>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlowMaintenance>());

@@ -1,3 +1,4 @@
+using FanOut.Hangfire.Flow;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
@@ -19,6 +20,7 @@ internal sealed partial class CronDispatcher(
     RunStore runs,
     DispatchLease lease,
     RunDispatcher dispatcher,
+    Pauses pauses,
     IServiceScopeFactory scopes,
     TimeProvider time,
     ILogger<CronDispatcher> logger) : IDispatchJobExecutor
@@ -37,15 +39,25 @@ internal sealed partial class CronDispatcher(
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["FanOutId"] = fanOutId, ["FanOutRunId"] = runId });
 
         RunRecord? record;
+        bool paused;
         using (var connection = hangfire.Storage.GetConnection())
         {
             record = runs.Find(connection, runId);
+
+            // Only a new firing is skipped: a manual trigger runs (that is how a skipped firing is run later), and so does
+            // a retry or a resume of a run that started before the pause.
+            paused = isNewFiring && pauses.IsCronPausedNow(connection, cron.Id);
         }
 
         // A cancelled run whose dispatch may still be running elsewhere waits for the lease, and records the stop under it.
         if (record?.Status is RunRecord.Dispatched or RunRecord.Skipped || record is { IsCancelled: true, DispatchEnded: true })
         {
             return AlreadyDone(record);
+        }
+
+        if (paused)
+        {
+            return SkippedPaused(cron, runId);
         }
 
         var owner = DispatchLease.NewOwner(runId);
@@ -218,6 +230,19 @@ internal sealed partial class CronDispatcher(
         return $"Skipped: run {holder} of cron fan-out '{cron.Id}' was still dispatching (overlap rule: Skip).";
     }
 
+    private string SkippedPaused(RegisteredCron cron, string runId)
+    {
+        using (var connection = hangfire.Storage.GetConnection())
+        using (var transaction = connection.CreateWriteTransaction())
+        {
+            runs.Skip(transaction, runId, cron.Id, cron.EventName, registry.Options.RunRetention, RunRecord.PausedSkip);
+            transaction.Commit();
+        }
+
+        LogSkippedPaused(cron.Id, runId);
+        return $"Skipped: cron fan-out '{cron.Id}' is paused; trigger it to run it now.";
+    }
+
     private static (string RunId, bool IsNewFiring) RunIdOf(string? triggeredRunId, PerformContext? context)
     {
         // A job that names its run (a manual trigger, or a resume of an interrupted run) is never a new firing: it waits
@@ -249,6 +274,9 @@ internal sealed partial class CronDispatcher(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId} was cancelled; its dispatch stopped after {Items} items")]
     private partial void LogCancelledRun(string fanOutRunId, long items);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cron fan-out {FanOutId} firing {FanOutRunId} skipped: the fan-out is paused")]
+    private partial void LogSkippedPaused(string fanOutId, string fanOutRunId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cron fan-out {FanOutId} firing {FanOutRunId} skipped: run {HoldingRunId} is still dispatching")]
     private partial void LogSkipped(string fanOutId, string fanOutRunId, string holdingRunId);

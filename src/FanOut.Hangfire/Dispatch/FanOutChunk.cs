@@ -27,6 +27,7 @@ public sealed class FanOutChunk
     private readonly Action<IWriteOnlyTransaction> _checkpoint;
     private readonly Action<string> _warn;
     private readonly FlowControl? _flow;
+    private readonly HashSet<string> _paused;
 
     internal FanOutChunk(
         HangfireServices hangfire,
@@ -38,9 +39,12 @@ public sealed class FanOutChunk
         Action<IWriteOnlyTransaction> checkpoint,
         Task previousCommit,
         Action<string> warn,
-        FlowControl? flow = null)
+        FlowControl? flow = null,
+        Pauses? pauses = null)
     {
-        _flow = @event.Handlers.Any(h => h.Limit is not null) ? flow : null;
+        // Decided once per chunk, from what this process knows is paused (Pauses, read again every second).
+        _paused = @event.Handlers.Where(h => pauses?.IsHandlerPaused(h.Id) == true).Select(h => h.Id).ToHashSet(StringComparer.Ordinal);
+        _flow = @event.Handlers.Any(h => h.Limit is not null && !_paused.Contains(h.Id)) ? flow : null;
         _hangfire = hangfire;
         Connection = connection;
         RunId = runId;
@@ -107,6 +111,12 @@ public sealed class FanOutChunk
             using var transaction = connection.CreateWriteTransaction();
             foreach (var (backgroundJob, handler) in created)
             {
+                if (_paused.Contains(handler.Id))
+                {
+                    _hangfire.Apply(connection, transaction, backgroundJob, FanOutWaitingState.ForPause(handler.Id));
+                    continue;
+                }
+
                 _hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, $"Dispatched by run {RunId}");
             }
 
@@ -135,6 +145,13 @@ public sealed class FanOutChunk
             var reason = $"Dispatched by run {RunId}";
             foreach (var (backgroundJob, handler) in created)
             {
+                if (_paused.Contains(handler.Id))
+                {
+                    // Its handler is paused: it waits for the resume, holding nothing of its limit.
+                    _hangfire.Apply(connection, transaction, backgroundJob, FanOutWaitingState.ForPause(handler.Id));
+                    continue;
+                }
+
                 if (handler.Limit is null)
                 {
                     _hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, reason);

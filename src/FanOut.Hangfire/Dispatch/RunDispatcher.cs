@@ -22,7 +22,8 @@ internal sealed class RunDispatcher(
     FanOutRegistry registry,
     FanOutWarnings warnings,
     DispatchHooks hooks,
-    FlowControl flow)
+    FlowControl flow,
+    Pauses pauses)
 {
     // Chunks that may still be committing while the next one is written (a writer that commits before it returns, as the
     // generic one does, never has any): the database commits one while Hangfire's state machine decides the next one's
@@ -139,7 +140,8 @@ internal sealed class RunDispatcher(
             },
             previous.Commit,
             message => warnings.Raise("chunk-writer:" + message, message),
-            flow);
+            flow,
+            pauses);
         Task commit;
         try
         {

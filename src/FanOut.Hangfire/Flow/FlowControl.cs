@@ -24,6 +24,7 @@ internal sealed partial class FlowControl(
     FlowLocks locks,
     CallRegistry calls,
     IJobCancellation cancellations,
+    Pauses pauses,
     TimeProvider time,
     ILogger<FlowControl> logger) : IJobFlow
 {
@@ -85,7 +86,7 @@ internal sealed partial class FlowControl(
 
     public void OnStateElection(ElectStateContext context, ItemJobArgs job)
     {
-        if (registry.FindHandler(job.HandlerId) is not { Limit: { } limit } handler)
+        if (registry.FindHandler(job.HandlerId) is not { } handler)
         {
             return;
         }
@@ -97,12 +98,45 @@ internal sealed partial class FlowControl(
             return;
         }
 
+        // The common case, a handler with no limit that is not paused, decides nothing and reads nothing.
+        var paused = pauses.IsHandlerPaused(handler.Id);
+        if (handler.Limit is not { } limit)
+        {
+            if (paused && candidate is EnqueuedState or ProcessingState)
+            {
+                context.CandidateState = FanOutWaitingState.ForPause(handler.Id);
+            }
+
+            return;
+        }
+
+        // A job waiting for its paused handler holds nothing of its limit; one waiting for the limit is in its line.
+        var waiting = FanOutWaitingState.IsWaiting(context.CurrentState) ? context.Connection.GetStateData(jobId) : null;
+        var waitsForPause = FanOutWaitingState.PausedHandlerOf(waiting?.Data) is not null;
+        var limitWaiting = waitsForPause ? null : waiting;
         var budget = limit.Budget;
-        var current = context.CurrentState;
-        var wasWaiting = FanOutWaitingState.IsWaiting(current);
+        if (paused && candidate is EnqueuedState or ProcessingState)
+        {
+            // Dispatched earlier, requeued, fetched by a worker or retried while its handler is paused: it waits for the
+            // resume, and lets go of its place in the limit's line or of its slot.
+            context.CandidateState = FanOutWaitingState.ForPause(handler.Id);
+            if (!waitsForPause && (limitWaiting is not null || budget.LimitsConcurrency))
+            {
+                ElectLeaving(context, handler, limitWaiting);
+            }
+
+            return;
+        }
+
+        if (waitsForPause && candidate is not EnqueuedState)
+        {
+            return;
+        }
+
+        // From here on, a job released after its handler's pause arrives afresh, as a job just dispatched would.
         if (candidate is ProcessingState)
         {
-            if (!wasWaiting)
+            if (limitWaiting is null)
             {
                 ElectProcessing(context, job, handler);
             }
@@ -112,11 +146,11 @@ internal sealed partial class FlowControl(
 
         if (candidate is EnqueuedState)
         {
-            ElectEnqueued(context, job, handler, wasWaiting);
+            ElectEnqueued(context, job, handler, limitWaiting);
         }
-        else if (wasWaiting || budget.LimitsConcurrency)
+        else if (limitWaiting is not null || budget.LimitsConcurrency)
         {
-            ElectLeaving(context, handler, wasWaiting);
+            ElectLeaving(context, handler, limitWaiting);
         }
     }
 
@@ -185,15 +219,15 @@ internal sealed partial class FlowControl(
         view.Flush(context.Transaction);
     }
 
-    private void ElectEnqueued(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler, bool wasWaiting)
+    private void ElectEnqueued(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler, StateData? waiting)
     {
         var limit = handler.Limit!;
         var jobId = context.BackgroundJob.Id;
         var transaction = context.Transaction;
-        if (wasWaiting)
+        if (waiting is not null)
         {
             // Requeued while it waits: it keeps its place (and its slot, when parked for a throttled start).
-            if (context.Connection.GetStateData(jobId) is { } waiting && FanOutWaitingState.IsWaiting(waiting.Name))
+            if (FanOutWaitingState.IsWaiting(waiting.Name))
             {
                 var (key, due) = FanOutWaitingState.Read(waiting.Data);
                 context.CandidateState = new FanOutWaitingState(limit.Budget.StorageId, key, due, waiting.Reason ?? string.Empty);
@@ -242,16 +276,16 @@ internal sealed partial class FlowControl(
         view.Flush(transaction);
     }
 
-    private void ElectLeaving(ElectStateContext context, RegisteredHandler handler, bool wasWaiting)
+    private void ElectLeaving(ElectStateContext context, RegisteredHandler handler, StateData? waiting)
     {
         var budget = handler.Limit!.Budget;
         var jobId = context.BackgroundJob.Id;
         var transaction = context.Transaction;
         var now = time.GetUtcNow();
-        if (wasWaiting)
+        if (waiting is not null)
         {
             // Deleted (or otherwise moved on) while it waited for a slot or for its start.
-            var (key, due) = FanOutWaitingState.Read(context.Connection.GetStateData(jobId)?.Data);
+            var (key, due) = FanOutWaitingState.Read(waiting.Data);
             using var waitingScope = EnterScope();
             var waitingView = ViewOf(waitingScope, budget);
             if (due is not null)
@@ -407,6 +441,13 @@ internal sealed partial class FlowControl(
         if (cancellations.IsCancelled(args.RunId))
         {
             // Its run was cancelled: it leaves the line, and the run's cancel deletes it (DeleteWaiting).
+            return false;
+        }
+
+        if (pauses.IsHandlerPaused(handler.Id))
+        {
+            // Its handler is paused: it leaves the limit's line for its handler's, holding no slot, and the slot goes on.
+            Apply(scope, view.Connection, transaction, jobId, data, FanOutWaitingState.ForPause(handler.Id));
             return false;
         }
 

@@ -12,7 +12,8 @@ namespace FanOut.Hangfire.Hosting;
 /// throttled jobs when it is due (at the very time for the jobs this process parked; for those parked elsewhere, every
 /// 100 ms while some are due within a second, else every second), and a sweep every
 /// 5 seconds that frees the slots of orphaned calls once they ended and fills slots left free by state changes made
-/// outside the library's state changer. Does nothing when no handler has a limit.
+/// outside the library's state changer. The timers do nothing when no handler has a limit; the filter is registered
+/// always, since it also holds back the jobs of paused handlers.
 /// </summary>
 internal sealed partial class FlowMaintenance(
     FanOutRegistry registry,
@@ -27,10 +28,8 @@ internal sealed partial class FlowMaintenance(
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (registry.Limits.Count > 0)
-        {
-            _registration = JobFlows.Register(hangfire.Storage, flow);
-        }
+        // Every application registers: a paused handler's jobs are held back by the same filter, limit or none.
+        _registration = JobFlows.Register(hangfire.Storage, flow);
 
         return base.StartAsync(cancellationToken);
     }

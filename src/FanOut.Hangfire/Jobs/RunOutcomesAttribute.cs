@@ -23,6 +23,9 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
     /// <summary>Not an outcome but a count kept the same way: the jobs waiting for a slot of their limit or a throttled start.</summary>
     public const string Waiting = "waiting";
 
+    /// <summary>Not an outcome either: the jobs waiting because their handler is paused, kept apart from <see cref="Waiting"/>.</summary>
+    public const string Paused = "paused";
+
     public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
     {
         if (OutcomeOf(context.NewState.Name) is not { } outcome || !ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
@@ -31,6 +34,13 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         }
 
         var handlerId = job.HandlerId;
+        if (context.NewState is FanOutWaitingState { Paused: not null })
+        {
+            // In the handler's line too, oldest job first, whichever way it came to wait (dispatched, fetched, retried).
+            outcome = Paused;
+            transaction.AddToSet(StorageKeys.PausedJobs(handlerId), context.BackgroundJob.Id, CreationOrder(context.BackgroundJob.CreatedAt));
+        }
+
         transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id);
         if (outcome == Failed)
         {
@@ -50,11 +60,20 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         }
 
         transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, outcome), context.BackgroundJob.Id);
-        if (outcome != Waiting)
+        if (outcome == Waiting)
+        {
+            // The state's name does not say whether it waited for a limit or for its paused handler: leave both lines.
+            transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, Paused), context.BackgroundJob.Id);
+            transaction.RemoveFromSet(StorageKeys.PausedJobs(job.HandlerId), context.BackgroundJob.Id);
+        }
+        else
         {
             transaction.AddToSet(StorageKeys.OpenRuns, job.RunId);
         }
     }
+
+    /// <summary>A job's creation time as a set score: Unix milliseconds, with the fraction kept, so jobs keep their order.</summary>
+    internal static double CreationOrder(DateTime createdAt) => (createdAt.Ticks - DateTime.UnixEpoch.Ticks) / (double)TimeSpan.TicksPerMillisecond;
 
     private static string? OutcomeOf(string? stateName) =>
         string.Equals(stateName, SucceededState.StateName, StringComparison.OrdinalIgnoreCase) ? Succeeded

@@ -106,7 +106,8 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Succeeded),
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Failed),
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Waiting)));
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Waiting),
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Paused)));
         }
 
         return new FanOutRun(
@@ -120,7 +121,8 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
             record.CompletedAt,
             record.Completions,
             record.DispatchedItems,
-            handlers);
+            handlers,
+            record.SkipReason);
     }
 
     internal IReadOnlyList<FanOutFailedItem> FailedItems(IStorageConnection connection, string runId, int count, CancellationToken cancellationToken = default)

@@ -17,7 +17,8 @@ internal sealed record RunRecord(
     int Completions,
     DateTimeOffset? TriggeredAt = null,
     DateTimeOffset? ResumeRequestedAt = null,
-    DateTimeOffset? CancelledAt = null)
+    DateTimeOffset? CancelledAt = null,
+    string? StoredSkipReason = null)
 {
     public const string CronKind = "cron";
     public const string SendKind = "send";
@@ -32,6 +33,14 @@ internal sealed record RunRecord(
 
     /// <summary>Cancelled: read so whenever <see cref="CancelledAt"/> is set, whatever a dispatch still running wrote after it.</summary>
     public const string Cancelled = "cancelled";
+    /// <summary>Skipped because the previous dispatch of its fan-out still ran.</summary>
+    public const string OverlapSkip = "overlap";
+
+    /// <summary>Skipped because its fan-out was paused.</summary>
+    public const string PausedSkip = "paused";
+
+    /// <summary>Why a skipped run was skipped (records of versions before the reason was kept were all overlaps); null otherwise.</summary>
+    public string? SkipReason => Status == Skipped ? StoredSkipReason ?? OverlapSkip : null;
 
     public DispatchCheckpoint Checkpoint => new(DispatchedItems, DispatchedJobs, LastKey);
 

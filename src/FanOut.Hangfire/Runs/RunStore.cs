@@ -29,6 +29,7 @@ internal sealed class RunStore(TimeProvider time)
     internal const string TriggeredField = "TriggeredAt";
     internal const string ResumeRequestedField = "ResumeRequestedAt";
     internal const string CancelledField = "CancelledAt";
+    internal const string SkipReasonField = "SkipReason";
 
     private static readonly string[] Outcomes = [RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted];
 
@@ -58,7 +59,8 @@ internal sealed class RunStore(TimeProvider time)
             (int)ParseLong(hash.GetValueOrDefault(CompletionsField)),
             ParseTime(hash.GetValueOrDefault(TriggeredField)),
             ParseTime(hash.GetValueOrDefault(ResumeRequestedField)),
-            cancelledAt);
+            cancelledAt,
+            hash.GetValueOrDefault(SkipReasonField));
     }
 
     /// <summary>
@@ -167,7 +169,8 @@ internal sealed class RunStore(TimeProvider time)
         });
     }
 
-    public void Skip(IWriteOnlyTransaction transaction, string runId, string name, string eventName, TimeSpan retention)
+    /// <summary>Records a cron firing that dispatched nothing, and why: <see cref="RunRecord.OverlapSkip"/> or <see cref="RunRecord.PausedSkip"/>.</summary>
+    public void Skip(IWriteOnlyTransaction transaction, string runId, string name, string eventName, TimeSpan retention, string reason = RunRecord.OverlapSkip)
     {
         var now = Now();
         transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
@@ -178,6 +181,7 @@ internal sealed class RunStore(TimeProvider time)
             [StatusField] = RunRecord.Skipped,
             [StartedField] = now,
             [FinishedField] = now,
+            [SkipReasonField] = reason,
         });
         List(transaction, runId, name);
         if (transaction is JobStorageTransaction expiring)

@@ -49,6 +49,29 @@ internal static class StorageKeys
     /// <summary>The distributed lock taken to read and change a lease.</summary>
     public static string LeaseLock(string fanOutId) => "fanout:lease-lock:" + fanOutId;
 
+    // Pauses (Flow/PauseStore, Flow/PausedJobs): what is paused, since when, and the jobs waiting because of it.
+
+    /// <summary>The set of what is paused through the API: members <c>cron:{fanOutId}</c> and <c>handler:{handlerId}</c>.</summary>
+    public const string Paused = "fanout:paused";
+
+    /// <summary>The member of <see cref="Paused"/> for a cron fan-out.</summary>
+    public static string PausedCron(string fanOutId) => "cron:" + fanOutId;
+
+    /// <summary>The member of <see cref="Paused"/> for a handler.</summary>
+    public static string PausedHandler(string handlerId) => "handler:" + handlerId;
+
+    /// <summary>The hash of one pause (field <c>PausedAt</c>), named by its member of <see cref="Paused"/>.</summary>
+    public static string Pause(string member) => "fanout:pause:" + member;
+
+    /// <summary>The distributed lock taken to pause or resume anything, so a pause keeps its first time.</summary>
+    public const string PauseLock = "fanout:pause-lock";
+
+    /// <summary>The set of a handler's jobs waiting because it is paused, scored by their creation (Unix milliseconds).</summary>
+    public static string PausedJobs(string handlerId) => "fanout:paused-jobs:" + handlerId;
+
+    /// <summary>The distributed lock taken to release a resumed handler's waiting jobs, so one process releases them in order.</summary>
+    public static string PauseReleaseLock(string handlerId) => "fanout:pause-release-lock:" + handlerId;
+
     // Flow control (Flow/): the state of each limit, named by its storage id (handler:{id} or limit:{name}); a key is
     // the user's concurrency key, any string of at most 200 characters, always last in the key it is part of.
 

@@ -178,6 +178,31 @@ public sealed class StoredContractTests
     }
 
     [Fact]
+    public void Pauses_KeepTheirKeysFieldsAndValues()
+    {
+        StorageKeys.Paused.Should().Be("fanout:paused", "the set of what is paused {0}", Why);
+        StorageKeys.PausedCron("nightly").Should().Be("cron:nightly", "a paused fan-out's member {0}", Why);
+        StorageKeys.PausedHandler("send-slack").Should().Be("handler:send-slack", "a paused handler's member {0}", Why);
+        StorageKeys.Pause("handler:send-slack").Should().Be("fanout:pause:handler:send-slack", "the hash of one pause {0}", Why);
+        PauseStore.PausedAtField.Should().Be("PausedAt", "the field of a pause's time {0}", Why);
+        StorageKeys.PauseLock.Should().Be("fanout:pause-lock", "the lock of pauses and resumes {0}", Why);
+        StorageKeys.PausedJobs("send-slack").Should().Be("fanout:paused-jobs:send-slack", "a paused handler's waiting jobs {0}", Why);
+        StorageKeys.PauseReleaseLock("send-slack").Should().Be("fanout:pause-release-lock:send-slack", "the lock of a release {0}", Why);
+        StorageKeys.Outcome("r1", "send-slack", RunOutcomesAttribute.Paused).Should().Be("fanout:run:r1:send-slack:paused", "the set of a run's paused jobs {0}", Why);
+        RunStore.SkipReasonField.Should().Be("SkipReason", "the field of a skipped run's reason {0}", Why);
+        new[] { RunRecord.OverlapSkip, RunRecord.PausedSkip }.Should().Equal(["overlap", "paused"], "the reasons of a skip {0}", Why);
+        RunOutcomesAttribute.CreationOrder(new DateTime(2026, 1, 1, 0, 0, 0, 1, DateTimeKind.Utc)).Should().Be(1_767_225_600_001, "paused jobs are scored by their creation in Unix ms {0}", Why);
+
+        var paused = FanOutWaitingState.ForPause("send-slack");
+        paused.Name.Should().Be("FanOutWaiting", "a paused job reuses the waiting state {0}", Why);
+        paused.IsFinal.Should().BeFalse("a paused job must not expire");
+        paused.SerializeData().Should().Equal(new Dictionary<string, string> { ["Limit"] = string.Empty, ["Key"] = string.Empty, ["Paused"] = "send-slack" }, "a paused job's state data {0}", Why);
+        FanOutWaitingState.PausedHandlerOf(paused.SerializeData()).Should().Be("send-slack");
+        FanOutWaitingState.PausedHandlerOf(FanOutWaitingState.ForSlot("notify", "handler:notify", "T-42").SerializeData()).Should().BeNull();
+        paused.Reason.Should().Be("Paused: handler send-slack is paused");
+    }
+
+    [Fact]
     public void Lease_KeepsItsFields() =>
         new[] { DispatchLease.OwnerField, DispatchLease.ExpiresField }.Should().Equal(["Owner", "ExpiresAt"], "the fields of a lease {0}", Why);
 

@@ -85,7 +85,8 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <param name="defaultDashboardOptions">Maps the dashboard as the sample does, with Hangfire's default options.</param>
     /// <param name="readOnly">Makes the dashboard read-only.</param>
     /// <param name="limits">Adds <see cref="LimitedCronId"/>, whose handlers have limits and wait on <see cref="Gate"/>.</param>
-    public static async Task<DashboardServer> StartAsync(bool antiforgery = true, bool defaultDashboardOptions = false, bool readOnly = false, bool limits = false)
+    /// <param name="services">Adds or configures services after the app's own.</param>
+    public static async Task<DashboardServer> StartAsync(bool antiforgery = true, bool defaultDashboardOptions = false, bool readOnly = false, bool limits = false, Action<IServiceCollection>? services = null)
     {
         var storage = TestHost.InMemory();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -127,6 +128,7 @@ public sealed class DashboardServer : IAsyncDisposable
                 .AddHandler<GatedHandler>(SharedHandlerId, on: LimitedEventName, h => h.Limit = SharedLimitName);
         }
 
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.Use((context, next) =>
         {

@@ -91,6 +91,52 @@ public sealed partial class SamplePostgreSqlTests(PostgresServer postgres, ITest
         stats.GetProperty("maxConcurrentPerWorkspace").GetInt32().Should().BeGreaterThan(3, "({0})", stats);
     }
 
+    [Fact]
+    public async Task Sample_PauseAndResumeEndpoints_HoldTheHandlersJobsBack_SkipNothingOnATrigger_AndReleaseThem()
+    {
+        await using var sample = await StartSampleAsync(new Dictionary<string, string> { ["Sample__Accounts"] = "20" });
+
+        var handler = await PostJsonAsync(sample, "/handlers/send-slack-notification/pause");
+        var cron = await PostJsonAsync(sample, $"/fan-outs/{FanOutId}/pause");
+        handler.GetProperty("pausedAt").GetDateTimeOffset().Should().BeAfter(DateTimeOffset.UtcNow.AddMinutes(-5));
+        cron.GetProperty("byConfiguration").GetBoolean().Should().BeFalse();
+        using (var unknown = await sample.Http.PostAsync(new Uri("/handlers/no-such-handler/pause", UriKind.Relative), content: null))
+        {
+            unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
+            (await unknown.Content.ReadAsStringAsync()).Should().Contain("no-such-handler").And.Contain("send-slack-notification");
+        }
+
+        // A paused fan-out still runs when triggered; its handler's jobs are all dispatched paused, so none has run.
+        using var trigger = await sample.Http.PostAsync(new Uri($"/fan-outs/{FanOutId}/trigger", UriKind.Relative), content: null);
+        var runId = (await trigger.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetString()!;
+        var dispatched = await WaitForRunAsync(sample, runId, run => run.GetProperty("status").GetString() == "Running");
+        dispatched.GetProperty("succeeded").GetInt64().Should().Be(0);
+        dispatched.GetProperty("inFlight").GetInt64().Should().Be(20);
+
+        (await PostJsonAsync(sample, "/handlers/send-slack-notification/resume")).GetProperty("resumed").GetBoolean().Should().BeTrue();
+        (await PostJsonAsync(sample, $"/fan-outs/{FanOutId}/resume")).GetProperty("resumed").GetBoolean().Should().BeTrue();
+
+        var completed = await WaitForCompletedRunAsync(sample.Http, runId, sample.Process);
+        completed.GetProperty("succeeded").GetInt64().Should().Be(20);
+    }
+
+    private static async Task<JsonElement> PostJsonAsync(RunningSample sample, string path)
+    {
+        using var response = await sample.Http.PostAsync(new Uri(path, UriKind.Relative), content: null);
+        response.StatusCode.Should().Be(HttpStatusCode.OK, sample.Process.Tail());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static async Task<JsonElement> WaitForRunAsync(RunningSample sample, string runId, Func<JsonElement, bool> condition)
+    {
+        JsonElement run = default;
+        await Wait.UntilAsync(
+            async () => (run = await sample.GetJsonAsync($"/runs/{runId}")) is var found && condition(found),
+            RunTimeout,
+            () => $"run {runId}: {run}");
+        return run;
+    }
+
     private async Task<RunningSample> StartSampleAsync(Dictionary<string, string> settings)
     {
         var connectionString = await postgres.CreateDatabaseAsync("sample");

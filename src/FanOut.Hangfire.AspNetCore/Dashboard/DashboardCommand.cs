@@ -1,0 +1,28 @@
+using Hangfire.Dashboard;
+using Microsoft.AspNetCore.Http;
+
+namespace FanOut.Hangfire.Dashboard;
+
+/// <summary>
+/// The rules every Fan-out command (a button's POST) shares, on top of what the dashboard's middleware has already
+/// applied (its authorization filters and antiforgery check): POST only, refused on a read-only dashboard and for a
+/// request a browser labels cross-site; the status says why.
+/// </summary>
+internal static class DashboardCommand
+{
+    /// <summary>The status to refuse the request with, or null when the command may run.</summary>
+    public static int? Refusal(DashboardContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            return StatusCodes.Status405MethodNotAllowed;
+        }
+
+        if (context.IsReadOnly || CrossSiteRequests.IsCrossSite(context.GetHttpContext().Request))
+        {
+            return StatusCodes.Status403Forbidden;
+        }
+
+        return null;
+    }
+}
