@@ -17,4 +17,8 @@ internal sealed record DashboardServices(IFanOutCatalog? Catalog, IFanOutRuns? R
             http.RequestServices.GetService<IFanOutRuns>(),
             http.RequestAborted);
     }
+
+    /// <summary>Whether the application declares a cron fan-out or an event of this name.</summary>
+    public bool Declares(string name) =>
+        Catalog is { } catalog && (catalog.CronFanOuts.Any(c => c.Id == name) || catalog.Events.Any(e => e.Name == name));
 }

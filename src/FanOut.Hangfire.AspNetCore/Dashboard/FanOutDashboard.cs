@@ -5,7 +5,7 @@ namespace FanOut.Hangfire.Dashboard;
 
 /// <summary>
 /// Adds the Fan-out pages to Hangfire's dashboard, once per process: a navigation item, the list of fan-outs and runs,
-/// a page per run, the run's "Retry failed" command, and how Hangfire's job page shows a job waiting for a slot of its
+/// a page per run, the run's "Retry failed" command, a fan-out's "Retry failed runs" command, and how Hangfire's job page shows a job waiting for a slot of its
 /// handler's limit. Hangfire's routes, menu and state renderers are process-wide, so every dashboard
 /// of the process shows them; each request reads the fan-out services of the application that serves it.
 /// </summary>
@@ -36,6 +36,7 @@ internal static class FanOutDashboard
             DashboardRoutes.Routes.Add(FanOutPage.Path, new FanOutPageDispatcher(LoadListPageAsync));
             DashboardRoutes.Routes.Add(RunPattern, new FanOutPageDispatcher(LoadRunPageAsync));
             DashboardRoutes.Routes.Add(RunPattern + "/retry-failed", new RetryFailedCommand());
+            DashboardRoutes.Routes.Add(RetryFailedRunsCommand.Path, new RetryFailedRunsCommand());
             WaitingStateRenderer.Register();
             _registered = true;
         }

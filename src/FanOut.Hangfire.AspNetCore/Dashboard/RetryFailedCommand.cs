@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http;
 namespace FanOut.Hangfire.Dashboard;
 
 /// <summary>
-/// The "Retry failed" button's POST: requeues every job of the run that failed with no retries left. The dashboard's
-/// middleware has already applied its authorization filters and antiforgery check before this runs.
+/// The "Retry failed" button's POST: requeues every job of the run that failed with no retries left, once the checks
+/// every command makes (<see cref="DashboardCommands"/>) let it.
 /// </summary>
 internal sealed class RetryFailedCommand : IDashboardDispatcher
 {
@@ -17,24 +17,13 @@ internal sealed class RetryFailedCommand : IDashboardDispatcher
 
     private static async Task<int> RetryAsync(DashboardContext context)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
+        if (DashboardCommands.Refusal(context, out var runs) is { } refused)
         {
-            return StatusCodes.Status405MethodNotAllowed;
-        }
-
-        if (context.IsReadOnly || CrossSiteRequests.IsCrossSite(context.GetHttpContext().Request))
-        {
-            return StatusCodes.Status403Forbidden;
-        }
-
-        var services = DashboardServices.Of(context);
-        if (services.Runs is not { } runs)
-        {
-            return StatusCodes.Status503ServiceUnavailable;
+            return refused;
         }
 
         var runId = context.UriMatch.Groups[FanOutDashboard.RunIdGroup].Value;
-        if (await runs.GetAsync(runId, services.RequestAborted).ConfigureAwait(false) is null)
+        if (await runs!.GetAsync(runId, context.GetHttpContext().RequestAborted).ConfigureAwait(false) is null)
         {
             return StatusCodes.Status404NotFound;
         }

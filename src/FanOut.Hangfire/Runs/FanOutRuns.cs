@@ -150,7 +150,11 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
             record.CompletedAt,
             record.Completions,
             record.DispatchedItems,
-            handlers);
+            handlers)
+        {
+            TriggeredAt = record.TriggeredAt,
+            IsManualTrigger = record.IsManualTrigger,
+        };
     }
 
     internal IReadOnlyList<FanOutFailedItem> FailedItems(IStorageConnection connection, string runId, int count, CancellationToken cancellationToken = default)

@@ -16,7 +16,8 @@ internal sealed record RunRecord(
     DateTimeOffset? CompletedAt,
     int Completions,
     DateTimeOffset? TriggeredAt = null,
-    DateTimeOffset? ResumeRequestedAt = null)
+    DateTimeOffset? ResumeRequestedAt = null,
+    bool IsManualTrigger = false)
 {
     public const string CronKind = "cron";
     public const string SendKind = "send";

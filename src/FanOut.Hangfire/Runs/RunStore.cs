@@ -28,6 +28,10 @@ internal sealed class RunStore(TimeProvider time)
     internal const string CompletionsField = "Completions";
     internal const string TriggeredField = "TriggeredAt";
     internal const string ResumeRequestedField = "ResumeRequestedAt";
+    internal const string TriggerField = "Trigger";
+
+    /// <summary>The <see cref="TriggerField"/> of a run started by a manual trigger (<c>IFanOutClient.TriggerAsync</c>).</summary>
+    internal const string ManualTrigger = "manual";
 
     private static readonly string[] Outcomes = [RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted];
 
@@ -55,12 +59,14 @@ internal sealed class RunStore(TimeProvider time)
             ParseTime(hash.GetValueOrDefault(CompletedField)),
             (int)ParseLong(hash.GetValueOrDefault(CompletionsField)),
             ParseTime(hash.GetValueOrDefault(TriggeredField)),
-            ParseTime(hash.GetValueOrDefault(ResumeRequestedField)));
+            ParseTime(hash.GetValueOrDefault(ResumeRequestedField)),
+            hash.GetValueOrDefault(TriggerField) == ManualTrigger);
     }
 
     /// <summary>
     /// Records a triggered run whose dispatch job is not running yet, so that the run id a trigger returns can be read at
-    /// once; lists it and puts it under watch, as <see cref="Start"/> does for a run it did not see pending.
+    /// once, marked as a manual trigger; lists it and puts it under watch, as <see cref="Start"/> does for a run it did not
+    /// see pending.
     /// </summary>
     public void Pend(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds)
     {
@@ -72,6 +78,7 @@ internal sealed class RunStore(TimeProvider time)
             [StatusField] = RunRecord.Pending,
             [HandlersField] = string.Join(',', handlerIds),
             [TriggeredField] = Now(),
+            [TriggerField] = ManualTrigger,
             [ItemsField] = "0",
             [JobsField] = "0",
         });
