@@ -2,6 +2,7 @@ using FanOut.Hangfire;
 using FanOut.Hangfire.Sample;
 using Hangfire;
 using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.Mvc;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -125,7 +126,15 @@ app.MapPost("/handlers/{id}/{action:regex(^(pause|resume)$)}", (string id, strin
         : ResumedAsync(control.ResumeHandlerAsync(Uri.UnescapeDataString(id), cancellationToken))));
 
 // Sends a JSON array of account IDs as one run of an event; the catch-all route keeps the '/' in event names.
-app.MapPost("/events/{**name}", async (string name, string[] accountIds, AccountStore accounts, IFanOutClient fanOut, CancellationToken cancellationToken) =>
+// An Idempotency-Key header makes the send idempotent: the same key within FanOut:IdempotencyWindow (24 hours by
+// default) returns the first run's id and sends nothing more, from any server on the storage.
+app.MapPost("/events/{**name}", async (
+    string name,
+    string[] accountIds,
+    [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+    AccountStore accounts,
+    IFanOutClient fanOut,
+    CancellationToken cancellationToken) =>
 {
     if (accountIds.FirstOrDefault(id => accounts.Find(id) is null) is { } unknown)
     {
@@ -136,7 +145,8 @@ app.MapPost("/events/{**name}", async (string name, string[] accountIds, Account
     {
         var eventName = Uri.UnescapeDataString(name); // also accepts the '/' escaped as %2F
         var items = accountIds.Select(id => AccountNotification.Of(accounts.Find(id)!));
-        return Results.Ok(new { runId = await fanOut.SendManyAsync(eventName, items, cancellationToken) });
+        var options = new FanOutSendOptions { IdempotencyKey = idempotencyKey };
+        return Results.Ok(new { runId = await fanOut.SendManyAsync(eventName, items, options, cancellationToken) });
     }
     catch (Exception ex) when (ex is ArgumentException or FanOutSendException)
     {

@@ -20,6 +20,14 @@ public sealed class CronFanOutOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets what happens to firings missed while no Hangfire server ran: one firing for all of them
+    /// (<see cref="FanOutMisfireHandling.Relaxed"/>), one for each (<see cref="FanOutMisfireHandling.Strict"/>), or none
+    /// (<see cref="FanOutMisfireHandling.Ignorable"/>).
+    /// </summary>
+    /// <value>The default value is <see cref="FanOutMisfireHandling.Relaxed"/>, Hangfire's own default.</value>
+    public FanOutMisfireHandling MisfireHandling { get; set; } = FanOutMisfireHandling.Relaxed;
+
     /// <summary>Gets or sets the Hangfire queue the dispatch job runs on (lowercase letters, digits, '_' and '-').</summary>
     /// <value>The default value is <c>default</c>.</value>
     public string Queue { get; set; } = "default";

@@ -59,4 +59,15 @@ public sealed class FanOutOptions
     /// </summary>
     /// <value>The default value is <c>default</c>.</value>
     public string CompletionQueue { get; set; } = "default";
+
+    /// <summary>
+    /// Gets or sets how long an idempotency key (<see cref="FanOutSendOptions.IdempotencyKey"/>) is remembered after the
+    /// send or trigger that first used it: within it, the same key returns that run's id and sends nothing more.
+    /// </summary>
+    /// <value>The default value is 24 hours. It must be between 1 second and 365 days.</value>
+    /// <remarks>
+    /// A storage that caps expirations (Hangfire.InMemory: 3 hours by default) forgets keys at its cap, and says so at
+    /// start-up.
+    /// </remarks>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
 }

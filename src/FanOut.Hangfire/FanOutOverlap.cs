@@ -18,4 +18,11 @@ public enum FanOutOverlap
     /// and Hangfire retries it.
     /// </summary>
     Wait = 1,
+
+    /// <summary>
+    /// At most one firing waits for the running dispatch, as with <see cref="Wait"/> (up to
+    /// <see cref="CronFanOutOptions.OverlapWaitTimeout"/>), and dispatches as soon as it ends; a further firing while one
+    /// waits is skipped, as with <see cref="Skip"/>. The waiting place is held in storage, so this holds across servers.
+    /// </summary>
+    BufferOne = 2,
 }

@@ -53,6 +53,18 @@ public sealed class FanOutRun
     /// </summary>
     public string? SkipReason { get; }
 
+    /// <summary>
+    /// Gets when the run was triggered: a manual trigger's call, a cron firing's dispatch job created, or a send's start;
+    /// null for a skipped firing, or a run recorded by a version that did not keep it.
+    /// </summary>
+    public DateTimeOffset? TriggeredAt { get; internal init; }
+
+    /// <summary>
+    /// Gets whether the run was started by a manual trigger (<see cref="IFanOutClient.TriggerAsync(string, CancellationToken)"/>)
+    /// rather than by a firing of its recurring job (its schedule, or Hangfire's "Trigger now") or a send.
+    /// </summary>
+    public bool IsManualTrigger { get; internal init; }
+
     /// <summary>Gets when the dispatch started.</summary>
     public DateTimeOffset? DispatchStartedAt { get; }
 

@@ -50,6 +50,23 @@ public interface IFanOutRuns
     Task<FanOutCancelResult> CancelAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Requeues the jobs that failed with no retries left of every run of a cron fan-out or event that started in a time
+    /// range, as <see cref="RetryFailedAsync"/> does for one run: each run with failed jobs reopens and completes again.
+    /// </summary>
+    /// <param name="name">A cron fan-out id, or an event name for its sends.</param>
+    /// <param name="from">The start of the range, inclusive: when the run was triggered, fired or sent.</param>
+    /// <param name="to">The end of the range, exclusive; not before <paramref name="from"/>.</param>
+    /// <param name="cancellationToken">Cancels the requeue of the jobs not requeued yet.</param>
+    /// <returns>How many runs started in the range, how many had jobs requeued, and how many jobs were.</returns>
+    /// <remarks>
+    /// The runs looked at are the ones <see cref="ListAsync"/> can list: the last 100 of the fan-out or event whose
+    /// records have not expired. Only a job still failed is requeued, so two bulk retries at once requeue each job once.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="to"/> is before <paramref name="from"/>.</exception>
+    Task<FanOutBulkRetryResult> RetryFailedRunsAsync(string name, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Gets every limit the application's handlers draw on, with how many calls hold its slots and how many jobs wait
     /// now, and its busiest keys.
     /// </summary>

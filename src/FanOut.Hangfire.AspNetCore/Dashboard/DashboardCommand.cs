@@ -25,4 +25,17 @@ internal static class DashboardCommand
 
         return null;
     }
+
+    /// <summary>The status to refuse the request with, or null (and the runs API) when a command on runs may run.</summary>
+    public static int? Refusal(DashboardContext context, out IFanOutRuns? runs)
+    {
+        runs = null;
+        if (Refusal(context) is { } refused)
+        {
+            return refused;
+        }
+
+        runs = DashboardServices.Of(context).Runs;
+        return runs is null ? StatusCodes.Status503ServiceUnavailable : null;
+    }
 }

@@ -18,4 +18,8 @@ internal sealed record DashboardServices(IFanOutCatalog? Catalog, IFanOutRuns? R
             http.RequestAborted,
             http.RequestServices.GetService<IFanOutControl>());
     }
+
+    /// <summary>Whether the application declares a cron fan-out or an event of this name.</summary>
+    public bool Declares(string name) =>
+        Catalog is { } catalog && (catalog.CronFanOuts.Any(c => c.Id == name) || catalog.Events.Any(e => e.Name == name));
 }

@@ -30,6 +30,11 @@ internal sealed record FanOutListModel(
         }
 
         var crons = ReadSchedules(catalog, storage);
+        if (services.Runs is not null)
+        {
+            crons = await WithLastTriggersAsync(services, crons).ConfigureAwait(false);
+        }
+
         var limits = await HandlerLimits.ReadAsync(services).ConfigureAwait(false);
         var runs = services.Runs is null ? [] : await ReadRunsAsync(services, catalog, name).ConfigureAwait(false);
         var pauses = services.Control is { } control ? await control.GetPausedAsync(services.RequestAborted).ConfigureAwait(false) : null;
@@ -48,6 +53,20 @@ internal sealed record FanOutListModel(
             .Where(j => !j.Removed)
             .ToDictionary(j => j.Id, StringComparer.Ordinal);
         return [.. crons.Select(c => new CronRow(c, recurringJobs.GetValueOrDefault(c.RecurringJobId)))];
+    }
+
+    // A manual trigger fires no recurring job, so its time is read from the fan-out's recent runs (newest first): if
+    // none of them is a trigger, every firing since the last trigger was the recurring job's, whose time Hangfire keeps.
+    private static async Task<List<CronRow>> WithLastTriggersAsync(DashboardServices services, List<CronRow> crons)
+    {
+        var rows = new List<CronRow>(crons.Count);
+        foreach (var row in crons)
+        {
+            var recent = await services.Runs!.ListAsync(row.Cron.Id, RunsPerName, services.RequestAborted).ConfigureAwait(false);
+            rows.Add(row with { LastTriggeredAt = recent.FirstOrDefault(r => r.IsManualTrigger)?.TriggeredAt });
+        }
+
+        return rows;
     }
 
     private static async Task<List<FanOutRun>> ReadRunsAsync(DashboardServices services, IFanOutCatalog catalog, string? name)
@@ -72,6 +91,20 @@ internal sealed record FanOutListModel(
     private static DateTimeOffset StartedAt(FanOutRun run) =>
         run.DispatchStartedAt ?? run.DispatchFinishedAt ?? DateTimeOffset.MinValue;
 
-    /// <summary>A cron fan-out with the recurring job that fires it, missing when the fan-out is disabled.</summary>
-    internal sealed record CronRow(FanOutCronInfo Cron, RecurringJobDto? RecurringJob);
+    /// <summary>
+    /// A cron fan-out with the recurring job that fires it (missing when the fan-out is disabled), and when it was last
+    /// triggered by hand, if one of its recent runs was.
+    /// </summary>
+    internal sealed record CronRow(FanOutCronInfo Cron, RecurringJobDto? RecurringJob, DateTimeOffset? LastTriggeredAt = null)
+    {
+        /// <summary>The last firing, by schedule (or Hangfire's "Trigger now") or by a manual trigger, whichever came last.</summary>
+        public (DateTimeOffset? At, bool Manual) LastFiring
+        {
+            get
+            {
+                var scheduled = RecurringJob?.LastExecution is { } last ? new DateTimeOffset(DateTime.SpecifyKind(last, DateTimeKind.Utc)) : (DateTimeOffset?)null;
+                return LastTriggeredAt is { } triggered && (scheduled is null || triggered > scheduled) ? (triggered, true) : (scheduled, false);
+            }
+        }
+    }
 }

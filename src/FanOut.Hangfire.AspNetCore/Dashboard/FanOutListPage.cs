@@ -58,8 +58,9 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
         html.Append($"<div class=\"table-responsive\"><table class=\"table\" id=\"fanout-crons\"><thead><tr>");
         html.Append($"<th>Id</th><th class=\"min-width\">Cron</th><th>Time zone</th><th>Sends</th><th>Queue</th><th>On completion</th>");
         html.Append($"<th class=\"align-right min-width\">Next firing</th><th class=\"align-right min-width\">Last firing</th>{PausedHeader()}</tr></thead><tbody>");
-        foreach (var (cron, recurringJob) in model.Crons)
+        foreach (var row in model.Crons)
         {
+            var (cron, recurringJob) = (row.Cron, row.RecurringJob);
             html.Append($"<tr data-fanout=\"{cron.Id}\"><td class=\"word-break\"><a href=\"{ListUrl(cron.Id)}\">{cron.Id}</a></td>");
             html.Append($"<td class=\"min-width min-width-125p\"><code class=\"cron-badge\">{cron.Cron}</code></td>");
             html.Append($"<td>{cron.TimeZone}</td><td class=\"word-break\">{cron.EventName}</td><td>{cron.Queue}</td>");
@@ -72,7 +73,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
             else
             {
                 html.Append($"<td class=\"align-right min-width\">{Time(recurringJob.NextExecution)}</td>");
-                html.Append($"<td class=\"align-right min-width\">{Time(recurringJob.LastExecution)}</td>");
+                html.Append($"<td class=\"align-right min-width\" data-last-firing>{LastFiring(row)}</td>");
             }
 
             RenderPause(html, FanOutPauseTarget.CronFanOut, cron.Id);
@@ -80,6 +81,20 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
         }
 
         html.Append($"</tbody></table></div>");
+    }
+
+    private NonEscapedString LastFiring(FanOutListModel.CronRow row)
+    {
+        var (at, manual) = row.LastFiring;
+        if (at is null)
+        {
+            return Time(at);
+        }
+
+        return new HtmlBuilder()
+            .Append($"{Time(at)} <span class=\"label label-default\" data-firing=\"{(manual ? "trigger" : "schedule")}\">")
+            .Append($"{(manual ? "manual trigger" : "schedule")}</span>")
+            .ToHtml();
     }
 
     private void RenderEvents(HtmlBuilder html)
@@ -228,6 +243,11 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
             return;
         }
 
+        if (model.Name is not null && !IsReadOnly && model.Services.Declares(model.Name))
+        {
+            RenderRetryFailedRuns(html, model.Name);
+        }
+
         if (model.RecentRuns.Count == 0)
         {
             html.Append(Alert("info", "No runs yet."));
@@ -248,6 +268,44 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
 
         html.Append($"</tbody></table></div>");
     }
+
+    // The range is read as UTC, in the browser's datetime inputs; the command answers with the counts, shown in place.
+    private void RenderRetryFailedRuns(HtmlBuilder html, string name)
+    {
+        var now = DateTime.UtcNow;
+        var (from, to) = (now.AddDays(-1), now.AddMinutes(1));
+        html.Append($"<form class=\"form-inline well well-sm\" id=\"fanout-retry-failed-runs\" onsubmit=\"return false\">");
+        html.Append($"Retry the failed items of every run of <strong>{name}</strong> started from ");
+        html.Append($"<input type=\"datetime-local\" step=\"1\" class=\"form-control input-sm\" id=\"fanout-retry-from\" value=\"{from:yyyy-MM-ddTHH:mm:ss}\"> to ");
+        html.Append($"<input type=\"datetime-local\" step=\"1\" class=\"form-control input-sm\" id=\"fanout-retry-to\" value=\"{to:yyyy-MM-ddTHH:mm:ss}\"> UTC ");
+        html.Append($"<button type=\"button\" class=\"btn btn-sm btn-primary\" id=\"fanout-retry-failed-runs-button\" data-url=\"{Url.To(RetryFailedRunsCommand.PathFor(name))}\">");
+        html.Append($"<span class=\"glyphicon glyphicon-repeat\"></span> Retry failed runs</button> ");
+        html.Append($"<span id=\"fanout-retry-failed-runs-result\" role=\"status\"></span></form>");
+        html.Append(Html.Raw(RetryFailedRunsScript));
+    }
+
+    // Hangfire's own script sends the antiforgery token with every jQuery request ($.ajaxSetup), as for data-ajax buttons.
+    private const string RetryFailedRunsScript = """
+        <script>
+        window.addEventListener('load', function () {
+            $('#fanout-retry-failed-runs-button').on('click', function () {
+                var button = $(this), result = $('#fanout-retry-failed-runs-result');
+                var url = button.data('url') + '&from=' + encodeURIComponent($('#fanout-retry-from').val() + 'Z')
+                    + '&to=' + encodeURIComponent($('#fanout-retry-to').val() + 'Z');
+                button.prop('disabled', true);
+                result.text('Requeueing…');
+                $.post(url).done(function (counts) {
+                    result.text('Requeued ' + counts.jobsRequeued + ' failed jobs of ' + counts.runsRetried + ' runs ('
+                        + counts.runsExamined + ' runs started in the range).');
+                }).fail(function (xhr) {
+                    result.text('Not retried: the dashboard answered ' + xhr.status + '.');
+                }).always(function () {
+                    button.prop('disabled', false);
+                });
+            });
+        });
+        </script>
+        """;
 
     private NonEscapedString CompletionHandler(Type? type) =>
         type is not null

@@ -21,17 +21,12 @@ internal abstract class RunCommand : IDashboardDispatcher
 
     private async Task<int> RunAsync(DashboardContext context)
     {
-        if (DashboardCommand.Refusal(context) is { } refused)
+        if (DashboardCommand.Refusal(context, out var found) is { } refused || found is not { } runs)
         {
-            return refused;
+            return refused ?? StatusCodes.Status503ServiceUnavailable;
         }
 
         var services = DashboardServices.Of(context);
-        if (services.Runs is not { } runs)
-        {
-            return StatusCodes.Status503ServiceUnavailable;
-        }
-
         var runId = context.UriMatch.Groups[FanOutDashboard.RunIdGroup].Value;
         if (await runs.GetAsync(runId, services.RequestAborted).ConfigureAwait(false) is null)
         {

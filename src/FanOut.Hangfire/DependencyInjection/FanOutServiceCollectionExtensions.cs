@@ -48,6 +48,7 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<HangfireServices>();
         services.TryAddSingleton<IFanOutChunkWriter, HangfireChunkWriter>();
         services.TryAddSingleton<RunStore>();
+        services.TryAddSingleton<IdempotencyKeys>();
         services.TryAddSingleton<DispatchLease>();
         services.TryAddSingleton<InterruptedRuns>();
         services.TryAddSingleton<RunDispatcher>();

@@ -61,12 +61,10 @@ internal sealed partial class CronDispatcher(
         }
 
         var owner = DispatchLease.NewOwner(runId);
-        var holder = isNewFiring && cron.Options.Overlap == FanOutOverlap.Skip
-            ? lease.TryAcquire(fanOutId, owner)
-            : await lease.AcquireAsync(fanOutId, owner, cron.Options.OverlapWaitTimeout, cancellationToken).ConfigureAwait(false);
+        var (holder, skip) = await AcquireAsync(cron, owner, isNewFiring, cancellationToken).ConfigureAwait(false);
         if (holder is not null)
         {
-            return Overlapped(cron, runId, DispatchLease.RunOf(holder), isNewFiring);
+            return Overlapped(cron, runId, DispatchLease.RunOf(holder), skip);
         }
 
         using var activity = FanOutTelemetry.StartDispatch(cron.Id, cron.EventName, runId);
@@ -210,9 +208,22 @@ internal sealed partial class CronDispatcher(
         ? $"Run {record.RunId} was already dispatched: {record.DispatchedItems} items as {record.DispatchedJobs} jobs; nothing more to dispatch."
         : $"Run {record.RunId} was already {record.Status}; nothing more to dispatch.";
 
-    private string Overlapped(RegisteredCron cron, string runId, string holder, bool isNewFiring)
+    // Only a new firing may be skipped (Skip, or BufferOne with another firing already waiting); a retry or a manual
+    // trigger waits, as does a firing with Wait.
+    private async Task<(string? Holder, bool Skip)> AcquireAsync(RegisteredCron cron, string owner, bool isNewFiring, CancellationToken cancellationToken)
     {
-        if (!isNewFiring || cron.Options.Overlap == FanOutOverlap.Wait)
+        var wait = cron.Options.OverlapWaitTimeout;
+        return (isNewFiring ? cron.Options.Overlap : FanOutOverlap.Wait) switch
+        {
+            FanOutOverlap.Skip => (lease.TryAcquire(cron.Id, owner), true),
+            FanOutOverlap.BufferOne => await lease.AcquireOrBufferAsync(cron.Id, owner, wait, cancellationToken).ConfigureAwait(false),
+            _ => (await lease.AcquireAsync(cron.Id, owner, wait, cancellationToken).ConfigureAwait(false), false),
+        };
+    }
+
+    private string Overlapped(RegisteredCron cron, string runId, string holder, bool skip)
+    {
+        if (!skip)
         {
             // A retry or a manual trigger must not be lost: fail, and let Hangfire retry it later.
             throw new TimeoutException(
@@ -227,7 +238,9 @@ internal sealed partial class CronDispatcher(
         }
 
         LogSkipped(cron.Id, runId, holder);
-        return $"Skipped: run {holder} of cron fan-out '{cron.Id}' was still dispatching (overlap rule: Skip).";
+        return cron.Options.Overlap == FanOutOverlap.BufferOne
+            ? $"Skipped: run {holder} of cron fan-out '{cron.Id}' was still dispatching and another firing already waited for it (overlap rule: BufferOne)."
+            : $"Skipped: run {holder} of cron fan-out '{cron.Id}' was still dispatching (overlap rule: Skip).";
     }
 
     private string SkippedPaused(RegisteredCron cron, string runId)

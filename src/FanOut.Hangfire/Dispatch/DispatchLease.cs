@@ -63,10 +63,98 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
         }
     }
 
-    /// <summary>Extends the lease inside a transaction that commits dispatch progress.</summary>
-    public void Renew(IWriteOnlyTransaction transaction, string fanOutId, string owner)
+    /// <summary>
+    /// For a new firing with <see cref="FanOutOverlap.BufferOne"/>: takes the lease when it is free, else takes the one
+    /// waiting place and waits for the lease (it is handed over on release) until the wait runs out. Returns the holder
+    /// and whether the firing is to be skipped: another firing already held the waiting place.
+    /// </summary>
+    public async Task<(string? Holder, bool Skip)> AcquireOrBufferAsync(string fanOutId, string owner, TimeSpan wait, CancellationToken cancellationToken)
     {
-        transaction.SetRangeInHash(KeyOf(fanOutId), new Dictionary<string, string>
+        var deadline = time.GetUtcNow() + wait;
+        var (holder, buffered) = TryAcquireOrBuffer(fanOutId, owner);
+        if (holder is null || !buffered)
+        {
+            return (holder, holder is not null);
+        }
+
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
+                (holder, _) = TryAcquireOrBuffer(fanOutId, owner);
+                if (holder is null)
+                {
+                    return (null, false);
+                }
+
+                if (time.GetUtcNow() >= deadline)
+                {
+                    LeaveBuffer(fanOutId, owner);
+                    return (holder, false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            LeaveBuffer(fanOutId, owner);
+            throw;
+        }
+    }
+
+    // Under the lease's lock: the lease if it is free and nobody else waits for it (or it was handed to this execution),
+    // else the waiting place if it is free or already this execution's (renewed, so a waiter that died frees it).
+    private (string? Holder, bool Buffered) TryAcquireOrBuffer(string fanOutId, string owner)
+    {
+        using var connection = hangfire.Storage.GetConnection();
+        using (connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout))
+        {
+            var holder = Holder(connection, fanOutId);
+            var waiting = Live(ReadAt(connection, StorageKeys.LeaseBuffer(fanOutId)));
+            using var transaction = connection.CreateWriteTransaction();
+            if ((holder is null && (waiting is null || waiting == owner)) || holder == owner)
+            {
+                Renew(transaction, fanOutId, owner);
+                if (waiting == owner)
+                {
+                    transaction.RemoveHash(StorageKeys.LeaseBuffer(fanOutId));
+                }
+
+                transaction.Commit();
+                return (null, false);
+            }
+
+            if (waiting is not null && waiting != owner)
+            {
+                return (holder ?? waiting, false);
+            }
+
+            Write(transaction, StorageKeys.LeaseBuffer(fanOutId), owner);
+            transaction.Commit();
+            return (holder, true);
+        }
+    }
+
+    private void LeaveBuffer(string fanOutId, string owner)
+    {
+        using var connection = hangfire.Storage.GetConnection();
+        using (connection.AcquireDistributedLock(LockOf(fanOutId), LockTimeout))
+        {
+            if (ReadAt(connection, StorageKeys.LeaseBuffer(fanOutId))?.Owner == owner)
+            {
+                using var transaction = connection.CreateWriteTransaction();
+                transaction.RemoveHash(StorageKeys.LeaseBuffer(fanOutId));
+                transaction.Commit();
+            }
+        }
+    }
+
+    /// <summary>Extends the lease inside a transaction that commits dispatch progress.</summary>
+    public void Renew(IWriteOnlyTransaction transaction, string fanOutId, string owner) => Write(transaction, KeyOf(fanOutId), owner);
+
+    private void Write(IWriteOnlyTransaction transaction, string key, string owner)
+    {
+        transaction.SetRangeInHash(key, new Dictionary<string, string>
         {
             [OwnerField] = owner,
             [ExpiresField] = (time.GetUtcNow() + Duration).ToString("O", CultureInfo.InvariantCulture),
@@ -107,8 +195,18 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
                 return;
             }
 
+            // A firing waiting with Overlap = BufferOne gets the lease at once, before any new firing can take it.
             using var transaction = connection.CreateWriteTransaction();
-            transaction.RemoveHash(KeyOf(fanOutId));
+            if (Live(ReadAt(connection, StorageKeys.LeaseBuffer(fanOutId))) is { } waiting)
+            {
+                Renew(transaction, fanOutId, waiting);
+                transaction.RemoveHash(StorageKeys.LeaseBuffer(fanOutId));
+            }
+            else
+            {
+                transaction.RemoveHash(KeyOf(fanOutId));
+            }
+
             transaction.Commit();
         }
     }
@@ -154,9 +252,11 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
         connection.GetAllEntriesFromHash(KeyOf(fanOutId))?.GetValueOrDefault(OwnerField);
 
     /// <summary>Who holds a fan-out's lease and until when, expired or not; null when no lease was ever taken or it was released.</summary>
-    public static DispatchLeaseState? Read(IStorageConnection connection, string fanOutId)
+    public static DispatchLeaseState? Read(IStorageConnection connection, string fanOutId) => ReadAt(connection, KeyOf(fanOutId));
+
+    private static DispatchLeaseState? ReadAt(IStorageConnection connection, string key)
     {
-        var hash = connection.GetAllEntriesFromHash(KeyOf(fanOutId));
+        var hash = connection.GetAllEntriesFromHash(key);
         if (hash is null || !hash.TryGetValue(OwnerField, out var owner) || string.IsNullOrEmpty(owner))
         {
             return null;
@@ -169,8 +269,9 @@ internal sealed class DispatchLease(HangfireServices hangfire, FanOutRegistry re
         return new DispatchLeaseState(owner, RunOf(owner), expires);
     }
 
-    private string? Holder(IStorageConnection connection, string fanOutId) =>
-        Read(connection, fanOutId) is { } lease && lease.ExpiresAt > time.GetUtcNow() ? lease.Owner : null;
+    private string? Holder(IStorageConnection connection, string fanOutId) => Live(Read(connection, fanOutId));
+
+    private string? Live(DispatchLeaseState? state) => state is not null && state.ExpiresAt > time.GetUtcNow() ? state.Owner : null;
 
     private static string KeyOf(string fanOutId) => StorageKeys.Lease(fanOutId);
 

@@ -13,10 +13,26 @@ internal sealed class FanOutClient(
     FanOutRegistry registry,
     HangfireServices hangfire,
     RunStore runs,
+    IdempotencyKeys idempotency,
     RunDispatcher dispatcher) : IFanOutClient
 {
-    public Task<string> SendAsync<TItem>(string eventName, TItem item, CancellationToken cancellationToken = default)
+    private static readonly FanOutSendOptions NoOptions = new();
+
+    public Task<string> SendAsync<TItem>(string eventName, TItem item, CancellationToken cancellationToken = default) =>
+        SendAsync(eventName, item, NoOptions, cancellationToken);
+
+    public Task<string> SendManyAsync<TItem>(string eventName, IEnumerable<TItem> items, CancellationToken cancellationToken = default) =>
+        SendManyAsync(eventName, items, NoOptions, cancellationToken);
+
+    public Task<string> SendManyAsync<TItem>(string eventName, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken = default) =>
+        SendManyAsync(eventName, items, NoOptions, cancellationToken);
+
+    public Task<string> TriggerAsync(string fanOutId, CancellationToken cancellationToken = default) =>
+        TriggerAsync(fanOutId, NoOptions, cancellationToken);
+
+    public Task<string> SendAsync<TItem>(string eventName, TItem item, FanOutSendOptions options, CancellationToken cancellationToken = default)
     {
+        var key = KeyOf(options);
         if (item is null)
         {
             throw new ArgumentNullException(nameof(item), $"The item sent as event '{eventName}' is null; items must not be null.");
@@ -24,11 +40,12 @@ internal sealed class FanOutClient(
 
         var @event = EventOf(eventName);
         var encoded = registry.EncoderFor(@event).Encode(item, 0, nameof(item));
-        return SendEncodedAsync(@event, ToAsync([encoded]), cancellationToken);
+        return SendEncodedAsync(@event, ToAsync([encoded]), key, cancellationToken);
     }
 
-    public async Task<string> SendManyAsync<TItem>(string eventName, IEnumerable<TItem> items, CancellationToken cancellationToken = default)
+    public async Task<string> SendManyAsync<TItem>(string eventName, IEnumerable<TItem> items, FanOutSendOptions options, CancellationToken cancellationToken = default)
     {
+        var key = KeyOf(options);
         ArgumentNullException.ThrowIfNull(items);
         cancellationToken.ThrowIfCancellationRequested();
         var @event = EventOf(eventName);
@@ -41,19 +58,21 @@ internal sealed class FanOutClient(
             throw new ArgumentException($"No items were given to send as event '{eventName}'.", nameof(items));
         }
 
-        return await SendEncodedAsync(@event, ToAsync(encoded), cancellationToken).ConfigureAwait(false);
+        return await SendEncodedAsync(@event, ToAsync(encoded), key, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<string> SendManyAsync<TItem>(string eventName, IAsyncEnumerable<TItem> items, CancellationToken cancellationToken = default)
+    public Task<string> SendManyAsync<TItem>(string eventName, IAsyncEnumerable<TItem> items, FanOutSendOptions options, CancellationToken cancellationToken = default)
     {
+        var key = KeyOf(options);
         ArgumentNullException.ThrowIfNull(items);
         cancellationToken.ThrowIfCancellationRequested();
         var @event = EventOf(eventName);
-        return SendEncodedAsync(@event, Encode(items, registry.EncoderFor(@event), cancellationToken), cancellationToken);
+        return SendEncodedAsync(@event, Encode(items, registry.EncoderFor(@event), cancellationToken), key, cancellationToken);
     }
 
-    public Task<string> TriggerAsync(string fanOutId, CancellationToken cancellationToken = default)
+    public Task<string> TriggerAsync(string fanOutId, FanOutSendOptions options, CancellationToken cancellationToken = default)
     {
+        var key = KeyOf(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(fanOutId);
         cancellationToken.ThrowIfCancellationRequested();
         var cron = registry.FindCron(fanOutId);
@@ -68,35 +87,61 @@ internal sealed class FanOutClient(
             throw new ArgumentException($"Cron fan-out '{fanOutId}' is disabled (CronFanOutOptions.Enabled is false) and cannot be triggered.", nameof(fanOutId));
         }
 
-        // The run is recorded as pending in the transaction that enqueues its dispatch, so the id returned can be read at once.
+        // The run is recorded as pending in the transaction that enqueues its dispatch, so the id returned can be read at once;
+        // a key is recorded in it too, under its lock, so racing triggers with one key enqueue one dispatch.
         var runId = RunIds.New();
         var @event = registry.FindEvent(cron.EventName)!;
         using (var connection = hangfire.Storage.GetConnection())
+        using (key is null ? null : IdempotencyKeys.Lock(connection, cron.Id, key))
         {
+            if (key is not null && idempotency.Find(connection, cron.Id, key) is { } first)
+            {
+                return Task.FromResult(first);
+            }
+
             DispatchJobs.Enqueue(
                 hangfire,
                 connection,
                 cron,
                 runId,
                 "Triggered through IFanOutClient",
-                transaction => runs.Pend(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id)));
+                transaction =>
+                {
+                    runs.Pend(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id));
+                    if (key is not null)
+                    {
+                        idempotency.Write(transaction, cron.Id, key, runId);
+                    }
+                });
         }
 
         return Task.FromResult(runId);
     }
 
-    private async Task<string> SendEncodedAsync(RegisteredEvent @event, IAsyncEnumerable<EncodedItem> items, CancellationToken cancellationToken)
+    private async Task<string> SendEncodedAsync(RegisteredEvent @event, IAsyncEnumerable<EncodedItem> items, string? key, CancellationToken cancellationToken)
     {
         var runId = RunIds.New();
-        using var activity = FanOutTelemetry.StartDispatch(@event.Name, @event.Name, runId);
-        var started = Stopwatch.GetTimestamp();
         using (var connection = hangfire.Storage.GetConnection())
-        using (var transaction = connection.CreateWriteTransaction())
+        using (key is null ? null : IdempotencyKeys.Lock(connection, @event.Name, key))
         {
+            // Under the key's lock: a send that finds its key taken returns that run and reads none of its items.
+            if (key is not null && idempotency.Find(connection, @event.Name, key) is { } first)
+            {
+                return first;
+            }
+
+            using var transaction = connection.CreateWriteTransaction();
             runs.Start(transaction, runId, RunRecord.SendKind, @event.Name, @event.Name, @event.Handlers.Select(h => h.Id));
+            if (key is not null)
+            {
+                idempotency.Write(transaction, @event.Name, key, runId);
+            }
+
             transaction.Commit();
         }
 
+        using var activity = FanOutTelemetry.StartDispatch(@event.Name, @event.Name, runId);
+        var started = Stopwatch.GetTimestamp();
         var sent = DispatchCheckpoint.Start;
         try
         {
@@ -106,7 +151,7 @@ internal sealed class FanOutClient(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            Finish(runId, ex is RunCancelledException ? RunRecord.Cancelled : RunRecord.Interrupted);
+            Finish(runId, ex is RunCancelledException ? RunRecord.Cancelled : RunRecord.Interrupted, sent.Items == 0 ? (@event.Name, key) : (@event.Name, null));
             throw new FanOutSendException(
                 $"Sending event '{@event.Name}' stopped after {sent.Items} items (run {runId}); those stay sent. {ex.Message}",
                 runId,
@@ -114,17 +159,34 @@ internal sealed class FanOutClient(
                 ex);
         }
 
-        Finish(runId, RunRecord.Dispatched);
+        Finish(runId, RunRecord.Dispatched, (@event.Name, null));
         FanOutTelemetry.DispatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, FanOutTelemetry.Tag("fanout.name", @event.Name));
         return runId;
     }
 
-    private void Finish(string runId, string status)
+    // A send that stored no item frees its key in the transaction that ends it, so a retry of the send is not taken for a
+    // duplicate of a run that sent nothing.
+    private void Finish(string runId, string status, (string Name, string? Key) release)
     {
         using var connection = hangfire.Storage.GetConnection();
-        using var transaction = connection.CreateWriteTransaction();
-        runs.FinishDispatch(transaction, runId, status);
-        transaction.Commit();
+        using (release.Key is null ? null : IdempotencyKeys.Lock(connection, release.Name, release.Key))
+        {
+            using var transaction = connection.CreateWriteTransaction();
+            runs.FinishDispatch(transaction, runId, status);
+            if (release.Key is not null)
+            {
+                idempotency.Forget(connection, transaction, release.Name, release.Key, runId);
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    private static string? KeyOf(FanOutSendOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IdempotencyKeys.Check(options.IdempotencyKey, nameof(options));
+        return options.IdempotencyKey;
     }
 
     private RegisteredEvent EventOf(string eventName)

@@ -84,7 +84,11 @@ internal sealed partial class FanOutStartup(IServiceProvider services, ILogger<F
         foreach (var cron in registry.Crons.Where(c => c.Options.Enabled))
         {
             var job = DispatchJobCodec.Instance.Create(hangfire, new DispatchJobArgs(cron.Id, RunId: null), cron.Options.Queue);
-            manager.AddOrUpdate(cron.RecurringJobId, job, cron.Options.Cron, new RecurringJobOptions { TimeZone = cron.TimeZone });
+            manager.AddOrUpdate(cron.RecurringJobId, job, cron.Options.Cron, new RecurringJobOptions
+            {
+                TimeZone = cron.TimeZone,
+                MisfireHandling = MisfireOf(cron.Options.MisfireHandling),
+            });
             wanted.Add(cron.RecurringJobId);
             LogScheduled(cron.Id, cron.Options.Cron, cron.TimeZone.Id, cron.Options.Queue);
         }
@@ -99,6 +103,13 @@ internal sealed partial class FanOutStartup(IServiceProvider services, ILogger<F
             }
         }
     }
+
+    private static MisfireHandlingMode MisfireOf(FanOutMisfireHandling handling) => handling switch
+    {
+        FanOutMisfireHandling.Strict => MisfireHandlingMode.Strict,
+        FanOutMisfireHandling.Ignorable => MisfireHandlingMode.Ignorable,
+        _ => MisfireHandlingMode.Relaxed,
+    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cron fan-out {FanOutId} scheduled: '{Cron}' in {TimeZone} on queue {Queue}")]
     private partial void LogScheduled(string fanOutId, string cron, string timeZone, string queue);

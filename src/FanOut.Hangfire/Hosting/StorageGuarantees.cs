@@ -30,13 +30,19 @@ internal static class StorageGuarantees
                 "the 'default' queue must be served wherever handlers run.");
         }
 
-        if (MaxExpiration(storage) is { } cap && cap < options.RunRetention)
+        if (MaxExpiration(storage) is { } cap && (cap < options.RunRetention || cap < options.IdempotencyWindow))
         {
+            var retention = cap < options.RunRetention
+                ? $"run records, their counts and failed items are kept for {Format(cap)}, not FanOutOptions.RunRetention " +
+                  $"({Format(options.RunRetention)}); IFanOutRuns and the dashboard forget a run after that."
+                : string.Empty;
+            var idempotency = cap < options.IdempotencyWindow
+                ? $"{(retention.Length > 0 ? " " : string.Empty)}Idempotency keys are remembered for {Format(cap)}, not " +
+                  $"FanOutOptions.IdempotencyWindow ({Format(options.IdempotencyWindow)}): a send repeated after that starts a new run."
+                : string.Empty;
             warnings.Raise(
                 RetentionKey,
-                $"Storage {name} caps every expiration at {Format(cap)} (InMemoryStorageOptions.MaxExpirationTime): run " +
-                $"records, their counts and failed items are kept for {Format(cap)}, not FanOutOptions.RunRetention " +
-                $"({Format(options.RunRetention)}); IFanOutRuns and the dashboard forget a run after that.");
+                $"Storage {name} caps every expiration at {Format(cap)} (InMemoryStorageOptions.MaxExpirationTime): {retention}{idempotency}");
         }
     }
 

@@ -43,6 +43,11 @@ internal sealed class FanOutOptionsValidator :
             result.AddError($"FanOutOptions.CompletionQueue: the queue '{options.CompletionQueue}' {queueProblem}.");
         }
 
+        if (options.IdempotencyWindow < TimeSpan.FromSeconds(1) || options.IdempotencyWindow > TimeSpan.FromDays(365))
+        {
+            result.AddError($"FanOutOptions.IdempotencyWindow must be between 1 second and 365 days, not {options.IdempotencyWindow}.");
+        }
+
         AddRetryErrors(result, "FanOutOptions", "Dispatch", options.DispatchRetryAttempts, options.DispatchRetryDelays);
         return result.Build();
     }
@@ -75,7 +80,12 @@ internal sealed class FanOutOptionsValidator :
 
         if (!Enum.IsDefined(options.Overlap))
         {
-            result.AddError($"{what}: Overlap '{options.Overlap}' is not one of Skip, Wait.");
+            result.AddError($"{what}: Overlap '{options.Overlap}' is not one of Skip, Wait, BufferOne.");
+        }
+
+        if (!Enum.IsDefined(options.MisfireHandling))
+        {
+            result.AddError($"{what}: MisfireHandling '{options.MisfireHandling}' is not one of Relaxed, Strict, Ignorable.");
         }
 
         return result.Build();

@@ -65,6 +65,44 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
             jobIds = runs.Find(connection, runId) is { IsCancelled: false } record ? FailedJobIds(connection, record, int.MaxValue) : [];
         }
 
+        return Task.FromResult(Requeue(runId, jobIds, cancellationToken));
+    }
+
+    public Task<FanOutBulkRetryResult> RetryFailedRunsAsync(string name, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (to < from)
+        {
+            throw new ArgumentOutOfRangeException(nameof(to), to, $"The end of the range ({to:O}) is before its start ({from:O}).");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var failed = new List<(string RunId, List<string> JobIds)>();
+        using (var connection = hangfire.Storage.GetConnection())
+        {
+            foreach (var runId in RunStore.RecentRunIds(connection, name, RunStore.ListedRuns))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (runs.Find(connection, runId) is { } record && (record.TriggeredAt ?? record.DispatchStartedAt) is { } started && started >= from && started < to)
+                {
+                    failed.Add((runId, FailedJobIds(connection, record, int.MaxValue)));
+                }
+            }
+        }
+
+        var (retried, requeued) = (0, 0);
+        foreach (var (runId, jobIds) in failed)
+        {
+            var count = Requeue(runId, jobIds, cancellationToken);
+            retried += count > 0 ? 1 : 0;
+            requeued += count;
+        }
+
+        return Task.FromResult(new FanOutBulkRetryResult(failed.Count, retried, requeued));
+    }
+
+    private int Requeue(string runId, List<string> jobIds, CancellationToken cancellationToken)
+    {
         var requeued = 0;
         foreach (var jobId in jobIds)
         {
@@ -78,7 +116,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
             }
         }
 
-        return Task.FromResult(requeued);
+        return requeued;
     }
 
     public Task<FanOutCancelResult> CancelAsync(string runId, CancellationToken cancellationToken = default)
@@ -122,7 +160,11 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
             record.Completions,
             record.DispatchedItems,
             handlers,
-            record.SkipReason);
+            record.SkipReason)
+        {
+            TriggeredAt = record.TriggeredAt,
+            IsManualTrigger = record.IsManualTrigger,
+        };
     }
 
     internal IReadOnlyList<FanOutFailedItem> FailedItems(IStorageConnection connection, string runId, int count, CancellationToken cancellationToken = default)

@@ -18,7 +18,8 @@ internal sealed record RunRecord(
     DateTimeOffset? TriggeredAt = null,
     DateTimeOffset? ResumeRequestedAt = null,
     DateTimeOffset? CancelledAt = null,
-    string? StoredSkipReason = null)
+    string? StoredSkipReason = null,
+    bool IsManualTrigger = false)
 {
     public const string CronKind = "cron";
     public const string SendKind = "send";

@@ -30,6 +30,10 @@ internal sealed class RunStore(TimeProvider time)
     internal const string ResumeRequestedField = "ResumeRequestedAt";
     internal const string CancelledField = "CancelledAt";
     internal const string SkipReasonField = "SkipReason";
+    internal const string TriggerField = "Trigger";
+
+    /// <summary>The <see cref="TriggerField"/> of a run started by a manual trigger (<c>IFanOutClient.TriggerAsync</c>).</summary>
+    internal const string ManualTrigger = "manual";
 
     private static readonly string[] Outcomes = [RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted];
 
@@ -60,7 +64,8 @@ internal sealed class RunStore(TimeProvider time)
             ParseTime(hash.GetValueOrDefault(TriggeredField)),
             ParseTime(hash.GetValueOrDefault(ResumeRequestedField)),
             cancelledAt,
-            hash.GetValueOrDefault(SkipReasonField));
+            hash.GetValueOrDefault(SkipReasonField),
+            hash.GetValueOrDefault(TriggerField) == ManualTrigger);
     }
 
     /// <summary>
@@ -90,7 +95,8 @@ internal sealed class RunStore(TimeProvider time)
 
     /// <summary>
     /// Records a triggered run whose dispatch job is not running yet, so that the run id a trigger returns can be read at
-    /// once; lists it and puts it under watch, as <see cref="Start"/> does for a run it did not see pending.
+    /// once, marked as a manual trigger; lists it and puts it under watch, as <see cref="Start"/> does for a run it did not
+    /// see pending.
     /// </summary>
     public void Pend(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds)
     {
@@ -102,6 +108,7 @@ internal sealed class RunStore(TimeProvider time)
             [StatusField] = RunRecord.Pending,
             [HandlersField] = string.Join(',', handlerIds),
             [TriggeredField] = Now(),
+            [TriggerField] = ManualTrigger,
             [ItemsField] = "0",
             [JobsField] = "0",
         });

@@ -46,6 +46,12 @@ internal static class StorageKeys
     /// <summary>The hash naming the execution that holds a cron fan-out's dispatch lease, and until when.</summary>
     public static string Lease(string fanOutId) => "fanout:lease:" + fanOutId;
 
+    /// <summary>
+    /// The hash naming the one firing of a cron fan-out with <c>Overlap = BufferOne</c> that waits for its lease, and until
+    /// when the place is held (renewed while it waits); read and changed under the lease's lock.
+    /// </summary>
+    public static string LeaseBuffer(string fanOutId) => "fanout:lease-buffer:" + fanOutId;
+
     /// <summary>The distributed lock taken to read and change a lease.</summary>
     public static string LeaseLock(string fanOutId) => "fanout:lease-lock:" + fanOutId;
 
@@ -71,6 +77,15 @@ internal static class StorageKeys
 
     /// <summary>The distributed lock taken to release a resumed handler's waiting jobs, so one process releases them in order.</summary>
     public static string PauseReleaseLock(string handlerId) => "fanout:pause-release-lock:" + handlerId;
+
+    /// <summary>
+    /// The hash recording which run an idempotency key of a send (per event name) or trigger (per cron fan-out id) started,
+    /// and when. Event names and cron fan-out ids never coincide, and the key (any text of at most 200 characters) is last.
+    /// </summary>
+    public static string Idempotency(string name, string key) => $"fanout:idempotency:{name}:{key}";
+
+    /// <summary>The distributed lock taken while an idempotency key is read and its run recorded, so racing sends make one run.</summary>
+    public static string IdempotencyLock(string name, string key) => $"fanout:idempotency-lock:{name}:{key}";
 
     // Flow control (Flow/): the state of each limit, named by its storage id (handler:{id} or limit:{name}); a key is
     // the user's concurrency key, any string of at most 200 characters, always last in the key it is part of.

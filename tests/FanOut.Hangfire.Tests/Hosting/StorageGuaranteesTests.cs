@@ -27,7 +27,19 @@ public sealed class StorageGuaranteesTests
         StorageGuarantees.Check(TestHost.InMemory(), new FanOutOptions(), warnings);
 
         warnings.Current.Should().ContainSingle().Which.Message.Should()
-            .Contain("MaxExpirationTime").And.Contain("03:00:00").And.Contain("RunRetention");
+            .Contain("MaxExpirationTime").And.Contain("03:00:00").And.Contain("RunRetention").And.Contain("IdempotencyWindow");
+    }
+
+    [Fact]
+    public void Check_InMemoryCappedBelowTheIdempotencyWindowOnly_WarnsThatKeysAreForgottenAtTheCap()
+    {
+        var warnings = new FanOutWarnings(TimeProvider.System, NullLogger<FanOutWarnings>.Instance);
+        var storage = new global::Hangfire.InMemory.InMemoryStorage(new global::Hangfire.InMemory.InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromDays(10) });
+
+        StorageGuarantees.Check(storage, new FanOutOptions { IdempotencyWindow = TimeSpan.FromDays(30) }, warnings);
+
+        warnings.Current.Should().ContainSingle().Which.Message.Should()
+            .Contain("10.00:00:00").And.Contain("IdempotencyWindow (30.00:00:00)").And.NotContain("RunRetention");
     }
 
     [Fact]

@@ -23,6 +23,8 @@ public sealed class FanOutOptionsValidatorTests
         ["CompletionQueue empty"] = (o => o.CompletionQueue = string.Empty, ["FanOutOptions.CompletionQueue: the queue '' is empty"]),
         ["DispatchRetryAttempts negative"] = (o => o.DispatchRetryAttempts = -1, ["FanOutOptions: DispatchRetryAttempts must be zero or more, not -1"]),
         ["DispatchRetryDelays negative"] = (o => o.DispatchRetryDelays.Add(TimeSpan.FromSeconds(-1)), ["FanOutOptions: DispatchRetryDelays must not be negative, not -00:00:01"]),
+        ["IdempotencyWindow just under 1 s"] = (o => o.IdempotencyWindow = TimeSpan.FromMilliseconds(999), ["FanOutOptions.IdempotencyWindow must be between 1 second and 365 days", "not 00:00:00.9990000"]),
+        ["IdempotencyWindow just over 365 days"] = (o => o.IdempotencyWindow = TimeSpan.FromDays(365) + TimeSpan.FromSeconds(1), ["FanOutOptions.IdempotencyWindow", "not 365.00:00:01"]),
     };
 
     private static readonly Dictionary<string, Action<FanOutOptions>> AtTheBounds = new()
@@ -39,6 +41,8 @@ public sealed class FanOutOptionsValidatorTests
         ["CompletionQueue with digits, '_' and '-'"] = o => o.CompletionQueue = "completions_2-eu",
         ["DispatchRetryAttempts 0"] = o => o.DispatchRetryAttempts = 0,
         ["DispatchRetryDelays zero"] = o => o.DispatchRetryDelays.Add(TimeSpan.Zero),
+        ["IdempotencyWindow 1 s"] = o => o.IdempotencyWindow = TimeSpan.FromSeconds(1),
+        ["IdempotencyWindow 365 days"] = o => o.IdempotencyWindow = TimeSpan.FromDays(365),
     };
 
     public static TheoryData<string> OutOfBoundsCases => [.. OutOfBounds.Keys];
@@ -128,7 +132,12 @@ public sealed class FanOutOptionsValidatorTests
     [Fact]
     public void Validate_CronFanOutWithAnUndefinedOverlap_FailsNamingTheValue() =>
         Validator.Validate("nightly", new CronFanOutOptions { Cron = "0 3 * * *", Overlap = (FanOutOverlap)7 }).Failures.Should().ContainSingle()
-            .Which.Should().Be("Cron fan-out 'nightly': Overlap '7' is not one of Skip, Wait.");
+            .Which.Should().Be("Cron fan-out 'nightly': Overlap '7' is not one of Skip, Wait, BufferOne.");
+
+    [Fact]
+    public void Validate_CronFanOutWithAnUndefinedMisfireHandling_FailsNamingTheValue() =>
+        Validator.Validate("nightly", new CronFanOutOptions { Cron = "0 3 * * *", MisfireHandling = (FanOutMisfireHandling)9 }).Failures.Should().ContainSingle()
+            .Which.Should().Be("Cron fan-out 'nightly': MisfireHandling '9' is not one of Relaxed, Strict, Ignorable.");
 
     [Fact]
     public void Validate_DefaultHandlerOptions_Succeed() =>
