@@ -5,8 +5,8 @@ namespace FanOut.Hangfire.Dashboard;
 
 /// <summary>
 /// Adds the Fan-out pages to Hangfire's dashboard, once per process: a navigation item, the list of fan-outs and runs,
-/// a page per run, the run's "Retry failed" command, and how Hangfire's job page shows a job waiting for a slot of its
-/// handler's limit. Hangfire's routes, menu and state renderers are process-wide, so every dashboard
+/// a page per run, the run's "Retry failed" command, how Hangfire's job page shows a job waiting for a slot of its
+/// handler's limit, and what a child job's handler logged, on that page. Hangfire's routes, menu and state renderers are process-wide, so every dashboard
 /// of the process shows them; each request reads the fan-out services of the application that serves it.
 /// </summary>
 internal static class FanOutDashboard
@@ -37,6 +37,7 @@ internal static class FanOutDashboard
             DashboardRoutes.Routes.Add(RunPattern, new FanOutPageDispatcher(LoadRunPageAsync));
             DashboardRoutes.Routes.Add(RunPattern + "/retry-failed", new RetryFailedCommand());
             WaitingStateRenderer.Register();
+            JobLogRenderer.Register();
             _registered = true;
         }
     }

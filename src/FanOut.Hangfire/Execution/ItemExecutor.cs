@@ -9,9 +9,10 @@ namespace FanOut.Hangfire.Execution;
 
 /// <summary>
 /// What a child job does: finds its handler, builds the call's context, and calls the handler with the item read back
-/// from its JSON, in a span that joins the dispatch's trace and a log scope naming the run, handler and item.
+/// from its JSON, in a span that joins the dispatch's trace and a log scope naming the run, handler and item. What the
+/// handler logs during the call is kept with the job's attempt (<see cref="JobLogCapture"/>).
 /// </summary>
-internal sealed partial class ItemExecutor(FanOutRegistry registry, ILogger<ItemExecutor> logger) : IItemJobExecutor
+internal sealed partial class ItemExecutor(FanOutRegistry registry, TimeProvider time, ILogger<ItemExecutor> logger) : IItemJobExecutor
 {
     public async Task ExecuteAsync(ItemJobArgs args, IServiceProvider services, PerformContext? context, CancellationToken cancellationToken)
     {
@@ -53,16 +54,49 @@ internal sealed partial class ItemExecutor(FanOutRegistry registry, ILogger<Item
         activity?.SetTag("fanout.run_id", runId);
         activity?.SetTag("fanout.item_key", itemKey);
         activity?.SetTag("fanout.attempt", fanOutContext.Attempt);
+        var capture = context is null ? null : JobLogCapture.For(registry.Options.JobLogs, time);
         try
         {
-            await handler.Invoker.InvokeAsync(services, itemJson, fanOutContext, cancellationToken).ConfigureAwait(false);
+            using (capture?.Begin())
+            {
+                await handler.Invoker.InvokeAsync(services, itemJson, fanOutContext, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             throw;
         }
+        finally
+        {
+            if (capture is not null)
+            {
+                StoreLog(capture, context!, fanOutContext);
+            }
+        }
     }
+
+    // Written through the worker's own connection, which serves nothing else while its job runs. A log that cannot be
+    // stored never fails the call, nor hides its exception.
+    private void StoreLog(JobLogCapture capture, PerformContext context, FanOutContext call)
+    {
+        if (capture.Close() is not { } stored)
+        {
+            return;
+        }
+
+        try
+        {
+            context.Connection.SetJobParameter(call.JobId, JobParameters.Log(call.Attempt), stored);
+        }
+        catch (Exception ex)
+        {
+            LogNotStored(ex, call.HandlerId, call.ItemKey, call.JobId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The log of handler {FanOutHandler} for item {FanOutItemKey} (job {JobId}) could not be stored")]
+    private partial void LogNotStored(Exception exception, string fanOutHandler, string fanOutItemKey, string jobId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Handler {FanOutHandler} handles item {FanOutItemKey}, attempt {Attempt}")]
     private partial void LogHandling(string fanOutHandler, string fanOutItemKey, int attempt);

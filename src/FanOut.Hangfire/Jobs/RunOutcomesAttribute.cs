@@ -11,7 +11,8 @@ namespace FanOut.Hangfire.Jobs;
 /// deleted), its id joins or leaves the run's set for that handler and outcome, in the same storage transaction as the
 /// state change. Sets, not Hangfire counters: membership is idempotent, and counters are summed by background
 /// aggregation that some storages do not keep exact under concurrency. Leaving a final state (a requeue from the
-/// dashboard, a retry of failed items) reopens the run.
+/// dashboard, a retry of failed items) reopens the run. The jobs waiting for a slot and those waiting for their next
+/// retry are kept the same way, so a run's page tells them apart from the jobs running or queued.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilter
@@ -23,6 +24,12 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
     /// <summary>Not an outcome but a count kept the same way: the jobs waiting for a slot of their limit or a throttled start.</summary>
     public const string Waiting = "waiting";
 
+    /// <summary>
+    /// Not an outcome either: the jobs that failed an attempt and wait for their next one, scheduled by their retry policy
+    /// (nothing else schedules a child job), scored by when it is due (Unix milliseconds).
+    /// </summary>
+    public const string Retrying = "retrying";
+
     public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
     {
         if (OutcomeOf(context.NewState.Name) is not { } outcome || !ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
@@ -31,6 +38,13 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         }
 
         var handlerId = job.HandlerId;
+        if (outcome == Retrying)
+        {
+            var due = context.NewState is ScheduledState scheduled ? new DateTimeOffset(DateTime.SpecifyKind(scheduled.EnqueueAt, DateTimeKind.Utc)) : DateTimeOffset.UnixEpoch;
+            transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id, due.ToUnixTimeMilliseconds());
+            return;
+        }
+
         transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id);
         if (outcome == Failed)
         {
@@ -50,7 +64,7 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         }
 
         transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, outcome), context.BackgroundJob.Id);
-        if (outcome != Waiting)
+        if (outcome is not (Waiting or Retrying))
         {
             transaction.AddToSet(StorageKeys.OpenRuns, job.RunId);
         }
@@ -61,5 +75,6 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         : string.Equals(stateName, FailedState.StateName, StringComparison.OrdinalIgnoreCase) ? Failed
         : string.Equals(stateName, DeletedState.StateName, StringComparison.OrdinalIgnoreCase) ? Deleted
         : FanOutWaitingState.IsWaiting(stateName) ? Waiting
+        : string.Equals(stateName, ScheduledState.StateName, StringComparison.OrdinalIgnoreCase) ? Retrying
         : null;
 }

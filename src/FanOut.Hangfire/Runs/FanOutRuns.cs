@@ -80,6 +80,16 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         return Task.FromResult(requeued);
     }
 
+    public Task<IReadOnlyList<FanOutJobLog>> GetJobLogAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = hangfire.Storage.GetConnection();
+        return Task.FromResult(ItemJobCodec.Instance.TryRead(connection.GetJobData(jobId)?.Job, out _)
+            ? JobLogReader.All(connection, jobId, cancellationToken)
+            : []);
+    }
+
     internal FanOutRun? Read(IStorageConnection connection, string runId, CancellationToken cancellationToken = default)
     {
         var record = runs.Find(connection, runId);
@@ -92,13 +102,16 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         foreach (var handlerId in record.HandlerIds)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var retrying = RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Retrying);
             handlers.Add(new FanOutHandlerProgress(
                 handlerId,
                 record.DispatchedItems,
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Succeeded),
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Failed),
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Waiting)));
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Waiting),
+                retrying,
+                retrying > 0 ? RunStore.NextRetryAt(connection, record.RunId, handlerId) : null));
         }
 
         return new FanOutRun(
@@ -135,7 +148,8 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
                 jobId,
                 data.GetValueOrDefault("ExceptionType"),
                 data.GetValueOrDefault("ExceptionMessage"),
-                ParseFailedAt(data.GetValueOrDefault("FailedAt"))));
+                ParseFailedAt(data.GetValueOrDefault("FailedAt")),
+                JobLogReader.Last(connection, jobId)));
         }
 
         return items;

@@ -23,6 +23,11 @@ public sealed class FanOutOptionsValidatorTests
         ["CompletionQueue empty"] = (o => o.CompletionQueue = string.Empty, ["FanOutOptions.CompletionQueue: the queue '' is empty"]),
         ["DispatchRetryAttempts negative"] = (o => o.DispatchRetryAttempts = -1, ["FanOutOptions: DispatchRetryAttempts must be zero or more, not -1"]),
         ["DispatchRetryDelays negative"] = (o => o.DispatchRetryDelays.Add(TimeSpan.FromSeconds(-1)), ["FanOutOptions: DispatchRetryDelays must not be negative, not -00:00:01"]),
+        ["JobLogs.MaxEntries 0"] = (o => o.JobLogs.MaxEntries = 0, ["FanOutOptions.JobLogs.MaxEntries must be between 1 and 10000", "not 0"]),
+        ["JobLogs.MaxEntries 10001"] = (o => o.JobLogs.MaxEntries = 10_001, ["FanOutOptions.JobLogs.MaxEntries", "not 10001"]),
+        ["JobLogs.MaxBytes 1023"] = (o => o.JobLogs.MaxBytes = 1023, ["FanOutOptions.JobLogs.MaxBytes must be between 1024 and 1048576", "not 1023"]),
+        ["JobLogs.MaxBytes 1 MiB + 1"] = (o => o.JobLogs.MaxBytes = (1024 * 1024) + 1, ["FanOutOptions.JobLogs.MaxBytes", "not 1048577"]),
+        ["JobLogs.MinimumLevel undefined"] = (o => o.JobLogs.MinimumLevel = (Microsoft.Extensions.Logging.LogLevel)42, ["FanOutOptions.JobLogs.MinimumLevel '42' is not a log level"]),
     };
 
     private static readonly Dictionary<string, Action<FanOutOptions>> AtTheBounds = new()
@@ -39,6 +44,11 @@ public sealed class FanOutOptionsValidatorTests
         ["CompletionQueue with digits, '_' and '-'"] = o => o.CompletionQueue = "completions_2-eu",
         ["DispatchRetryAttempts 0"] = o => o.DispatchRetryAttempts = 0,
         ["DispatchRetryDelays zero"] = o => o.DispatchRetryDelays.Add(TimeSpan.Zero),
+        ["JobLogs.MaxEntries 1"] = o => o.JobLogs.MaxEntries = 1,
+        ["JobLogs.MaxEntries 10000"] = o => o.JobLogs.MaxEntries = 10_000,
+        ["JobLogs.MaxBytes 1 KiB"] = o => o.JobLogs.MaxBytes = 1024,
+        ["JobLogs.MaxBytes 1 MiB"] = o => o.JobLogs.MaxBytes = 1024 * 1024,
+        ["JobLogs.MinimumLevel None (off)"] = o => o.JobLogs.MinimumLevel = Microsoft.Extensions.Logging.LogLevel.None,
     };
 
     public static TheoryData<string> OutOfBoundsCases => [.. OutOfBounds.Keys];
