@@ -55,7 +55,7 @@ internal static class JobLogRenderer
                 html.Append($"<td class=\"word-break\" data-message>{entry.Message}");
                 if (entry.Exception is not null)
                 {
-                    html.Append($"<pre class=\"stack-trace\">{entry.Exception}</pre>");
+                    html.Append($"<pre class=\"stack-trace\" style=\"white-space: pre-wrap;\">{entry.Exception}</pre>");
                 }
 
                 html.Append($"</td></tr>");
