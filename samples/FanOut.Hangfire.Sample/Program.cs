@@ -154,7 +154,8 @@ app.MapPost("/events/{**name}", async (
     }
 });
 
-// A run's progress, and a retry of its failed items (the Fan-out dashboard page has the same button).
+// A run's progress (in flight counts the jobs waiting for their next retry too: Retrying says how many, NextRetryAt
+// when the first is due), and a retry of its failed items (the Fan-out dashboard page has the same button).
 app.MapGet("/runs/{runId}", async (string runId, IFanOutRuns runs, CancellationToken cancellationToken) =>
     await runs.GetAsync(runId, cancellationToken) is { } run
         ? Results.Ok(new
@@ -165,6 +166,8 @@ app.MapGet("/runs/{runId}", async (string runId, IFanOutRuns runs, CancellationT
             run.Succeeded,
             run.Failed,
             run.InFlight,
+            run.Retrying,
+            run.NextRetryAt,
             run.Completions,
             FailedItems = (await runs.GetFailedItemsAsync(run.RunId, 1000, cancellationToken)).Select(f => f.ItemKey),
         })

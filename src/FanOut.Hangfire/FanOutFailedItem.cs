@@ -3,7 +3,7 @@ namespace FanOut.Hangfire;
 /// <summary>A job of a run that failed with no retries left.</summary>
 public sealed class FanOutFailedItem
 {
-    internal FanOutFailedItem(string handlerId, string itemKey, string jobId, string? exceptionType, string? exceptionMessage, DateTimeOffset? failedAt)
+    internal FanOutFailedItem(string handlerId, string itemKey, string jobId, string? exceptionType, string? exceptionMessage, DateTimeOffset? failedAt, FanOutJobLog? log = null)
     {
         HandlerId = handlerId;
         ItemKey = itemKey;
@@ -11,6 +11,7 @@ public sealed class FanOutFailedItem
         ExceptionType = exceptionType;
         ExceptionMessage = exceptionMessage;
         FailedAt = failedAt;
+        Log = log;
     }
 
     /// <summary>Gets the handler whose job failed.</summary>
@@ -30,4 +31,10 @@ public sealed class FanOutFailedItem
 
     /// <summary>Gets when the job failed, when Hangfire recorded it.</summary>
     public DateTimeOffset? FailedAt { get; }
+
+    /// <summary>
+    /// Gets what the handler logged during the job's last attempt (see <see cref="FanOutJobLogOptions"/>), or null when it
+    /// logged nothing that was kept.
+    /// </summary>
+    public FanOutJobLog? Log { get; }
 }

@@ -70,4 +70,11 @@ public sealed class FanOutOptions
     /// start-up.
     /// </remarks>
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Gets what is kept of the lines each handler logs during a call: the lowest level, and how many lines and bytes one
+    /// attempt keeps. Stored with the job, they expire with it.
+    /// </summary>
+    /// <value>The default keeps Information and above, up to 100 lines and 16 KiB per attempt.</value>
+    public FanOutJobLogOptions JobLogs { get; } = new();
 }

@@ -98,6 +98,12 @@ public sealed class FanOutRun
     /// <summary>Gets how many jobs are not in a final state yet, over every handler.</summary>
     public long InFlight => Handlers.Sum(h => h.InFlight);
 
+    /// <summary>Gets how many jobs failed an attempt and wait for their next one, over every handler (part of <see cref="InFlight"/>).</summary>
+    public long Retrying => Handlers.Sum(h => h.Retrying);
+
+    /// <summary>Gets when the earliest job waiting for a retry is due to run again, over every handler, or null when none waits.</summary>
+    public DateTimeOffset? NextRetryAt => Handlers.Min(h => h.NextRetryAt);
+
     /// <summary>Gets how long the dispatch took, once it finished.</summary>
     public TimeSpan? DispatchDuration => DispatchFinishedAt - DispatchStartedAt;
 }

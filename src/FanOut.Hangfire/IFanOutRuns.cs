@@ -73,4 +73,13 @@ public interface IFanOutRuns
     /// <param name="cancellationToken">Stops the read between two storage calls.</param>
     /// <returns>The limits, in declaration order of their first handler; empty when no handler has one.</returns>
     Task<IReadOnlyList<FanOutLimitStatus>> GetLimitsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Gets what a handler logged during each attempt of a job (see <see cref="FanOutJobLogOptions"/>), read from the
+    /// job's parameters: the lines expire with the job.
+    /// </summary>
+    /// <param name="jobId">The Hangfire job's id, as <see cref="FanOutFailedItem.JobId"/> or <see cref="FanOutContext.JobId"/> give it.</param>
+    /// <param name="cancellationToken">Stops the read between two storage calls.</param>
+    /// <returns>One log per attempt that logged something kept, first attempt first; empty for a job that logged nothing, or is not a fan-out job, or expired.</returns>
+    Task<IReadOnlyList<FanOutJobLog>> GetJobLogAsync(string jobId, CancellationToken cancellationToken = default);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FanOut.Hangfire.Benchmarks.Infrastructure;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FanOut.Hangfire.Benchmarks;
 
@@ -9,11 +10,25 @@ namespace FanOut.Hangfire.Benchmarks;
 /// How fast jobs are executed: N FanOut child jobs against N plain Hangfire jobs doing the same nothing, with the same
 /// number of workers on PostgreSQL. Each run first creates its jobs with no server running, then starts a Hangfire
 /// server and times it until every job has succeeded. FanOut's run accounting (a state filter counting each run's
-/// outcomes in the same transaction as the state change) and completion monitor are on, as in any application.
+/// outcomes in the same transaction as the state change) and completion monitor are on, as in any application. The
+/// child jobs run three ways: with job logs off, with them on (the default) and a handler that logs nothing, and with a
+/// handler that logs three lines, which each job keeps.
 /// </summary>
 internal static class ExecuteBenchmark
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    private static readonly Variant[] Variants =
+    [
+        new("plain Hangfire jobs", "Plain Hangfire jobs", ChildJobs: false, fanOut => fanOut.AddHandler<NoopHandler>("noop", on: BenchHost.EventName)),
+        new("FanOut, job logs off", "FanOut child jobs, job logs off (`MinimumLevel = None`)", ChildJobs: true, fanOut =>
+        {
+            fanOut.Services.Configure<FanOutOptions>(o => o.JobLogs.MinimumLevel = LogLevel.None);
+            fanOut.AddHandler<NoopHandler>("noop", on: BenchHost.EventName);
+        }),
+        new("FanOut, job logs on", "FanOut child jobs, job logs on (the default), handler logs nothing", ChildJobs: true, fanOut => fanOut.AddHandler<NoopHandler>("noop", on: BenchHost.EventName)),
+        new("FanOut, 3 lines kept", "FanOut child jobs, handler logs 3 lines, each job keeps them", ChildJobs: true, fanOut => fanOut.AddHandler<LoggingHandler>("noop", on: BenchHost.EventName)),
+    ];
 
     public static async Task RunAsync(BenchmarkOptions options)
     {
@@ -24,44 +39,50 @@ internal static class ExecuteBenchmark
 
         var items = options.Items ?? 5_000;
         await using var postgres = await BenchmarkPostgres.StartAsync(options.Durable);
-        var plain = new Best("plain Hangfire jobs");
-        var fanOut = new Best("FanOut child jobs");
+        var best = Variants.Select(v => new Best(v.Label)).ToArray();
         for (var run = 1; run <= options.Repeat; run++)
         {
             Console.WriteLine($"run {run} of {options.Repeat}");
 
-            // Alternate which goes first, so neither always runs on a warmer (or busier) machine.
-            foreach (var childJobs in run % 2 == 1 ? new[] { false, true } : [true, false])
+            // Rotate which goes first, so none always runs on a warmer (or busier) machine.
+            for (var i = 0; i < Variants.Length; i++)
             {
-                (childJobs ? fanOut : plain).Add(await MeasureAsync(postgres, childJobs, items, options.Workers));
+                var index = (i + run - 1) % Variants.Length;
+                best[index].Add(await MeasureAsync(postgres, Variants[index], items, options.Workers));
             }
         }
 
-        var overhead = (plain.Value.PerSecond / fanOut.Value.PerSecond - 1) * 100;
+        var plain = best[0].Value.PerSecond;
         var table = new ResultTable(
             $"execute · postgres · {Format.Count(items)} jobs · {options.Workers} workers · best of {options.Repeat}",
             "Executing no-op jobs", "jobs", "best time", "jobs/s", "time per job vs plain");
-        table.Add("Plain Hangfire jobs", Format.Count(items), Format.Seconds(plain.Value.Elapsed), Format.Rate(plain.Value.PerSecond), "—");
-        table.Add(
-            "FanOut child jobs (run accounting on)",
-            Format.Count(items),
-            Format.Seconds(fanOut.Value.Elapsed),
-            Format.Rate(fanOut.Value.PerSecond),
-            (overhead >= 0 ? "+" : string.Empty) + Format.Plain(overhead, 1) + "%");
+        for (var i = 0; i < Variants.Length; i++)
+        {
+            table.Add(Variants[i].Row, Format.Count(items), Format.Seconds(best[i].Value.Elapsed), Format.Rate(best[i].Value.PerSecond), i == 0 ? "—" : Overhead(plain, best[i]));
+        }
+
         table.Print(postgres.Description);
         Console.WriteLine(
-            $"execute postgres items={items} fanout={Format.Plain(fanOut.Value.PerSecond)} plain={Format.Plain(plain.Value.PerSecond)} overhead={Format.Plain(overhead, 1)}%");
+            $"execute postgres items={items} plain={Format.Plain(plain)} logs-off={Format.Plain(best[1].Value.PerSecond)} "
+            + $"logs-on={Format.Plain(best[2].Value.PerSecond)} logging={Format.Plain(best[3].Value.PerSecond)} "
+            + $"overhead-off={Overhead(plain, best[1])} overhead-on={Overhead(plain, best[2])} overhead-logging={Overhead(plain, best[3])}");
     }
 
-    private static async Task<Measurement> MeasureAsync(BenchmarkPostgres postgres, bool childJobs, int items, int workers)
+    private static string Overhead(double plain, Best fanOut)
+    {
+        var overhead = (plain / fanOut.Value.PerSecond - 1) * 100;
+        return (overhead >= 0 ? "+" : string.Empty) + Format.Plain(overhead, 1) + "%";
+    }
+
+    private static async Task<Measurement> MeasureAsync(BenchmarkPostgres postgres, Variant variant, int items, int workers)
     {
         var connectionString = await postgres.CreateDatabaseAsync("execute");
-        await CreateJobsAsync(connectionString, childJobs, items);
+        await CreateJobsAsync(connectionString, variant.ChildJobs, items);
 
         var storage = BenchHost.Postgres(connectionString);
         var monitoring = storage.GetMonitoringApi();
         var clock = Stopwatch.StartNew();
-        var host = await BenchHost.StartAsync(storage, postgreSqlDispatch: true, workers);
+        var host = await BenchHost.StartAsync(storage, postgreSqlDispatch: true, workers, variant.Handlers, services: null);
         try
         {
             while (monitoring.SucceededListCount() < items)
@@ -108,4 +129,7 @@ internal static class ExecuteBenchmark
             await BenchHost.StopAsync(host, storage);
         }
     }
+
+    /// <summary>One way of running the jobs: its label in the runs and its row in the table, and the host's handlers.</summary>
+    private sealed record Variant(string Label, string Row, bool ChildJobs, Action<IFanOutBuilder> Handlers);
 }

@@ -6,8 +6,9 @@ namespace FanOut.Hangfire.Dashboard;
 /// <summary>
 /// Adds the Fan-out pages to Hangfire's dashboard, once per process: a navigation item, the list of fan-outs and runs,
 /// a page per run, the run's "Retry failed" and "Cancel" commands, a fan-out's "Retry failed runs" command, the Pause
-/// and Resume commands of cron fan-outs and handlers, and how Hangfire's job page shows a job waiting for a slot of its
-/// handler's limit or for its paused handler. Hangfire's routes, menu and state renderers are process-wide, so every dashboard
+/// and Resume commands of cron fan-outs and handlers, how Hangfire's job page shows a job waiting for a slot of its
+/// handler's limit or for its paused handler, and what a child job's handler logged, on that page. Hangfire's routes,
+/// menu and state renderers are process-wide, so every dashboard
 /// of the process shows them; each request reads the fan-out services of the application that serves it.
 /// </summary>
 internal static class FanOutDashboard
@@ -41,6 +42,7 @@ internal static class FanOutDashboard
             DashboardRoutes.Routes.Add(PauseCommand.Pattern, new PauseCommand());
             DashboardRoutes.Routes.Add(RetryFailedRunsCommand.Path, new RetryFailedRunsCommand());
             WaitingStateRenderer.Register();
+            JobLogRenderer.Register();
             _registered = true;
         }
     }

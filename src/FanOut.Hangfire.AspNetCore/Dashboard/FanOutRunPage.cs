@@ -3,11 +3,15 @@ using Hangfire.Dashboard;
 namespace FanOut.Hangfire.Dashboard;
 
 /// <summary>
-/// A run's page: its status and timing, counts per handler (with the jobs waiting for a slot when a handler has a
-/// limit), failed items with their errors, "Retry failed", and "Cancel" while the run has not completed.
+/// A run's page: its status and timing, counts per handler (with the jobs waiting for their next retry, and those
+/// waiting for a slot when a handler has a limit), failed items with their errors and the last lines their handler
+/// logged, "Retry failed", and "Cancel" while the run has not completed.
 /// </summary>
 internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
 {
+    /// <summary>How many of a failed item's last lines its row shows; its job's page shows them all.</summary>
+    public const int LastLinesShown = 5;
+
     protected override string Title => "Fan-out run " + model.RunId;
 
     protected override void Render(HtmlBuilder html)
@@ -52,6 +56,12 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
             html.Append($"<dt>Waiting for a slot</dt><dd data-count=\"waiting\">{RunProgressBar.WaitingOf(run):N0}</dd>");
         }
 
+        html.Append($"<dt>Waiting for a retry</dt><dd data-count=\"retrying\">{run.Retrying:N0}</dd>");
+        if (run.NextRetryAt is { } next)
+        {
+            html.Append($"<dt>Next retry</dt><dd data-next-retry=\"{next.ToUnixTimeMilliseconds()}\">{Time(next)}</dd>");
+        }
+
         html.Append($"<dt>Progress</dt><dd>{RunProgressBar.Of(run)}</dd>");
         html.Append($"</dl>");
     }
@@ -77,6 +87,7 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
         html.Append($"<th>Handler</th><th>Queue</th><th class=\"min-width-200p\">Progress</th>");
         html.Append($"<th class=\"align-right\">Dispatched</th><th class=\"align-right\">Succeeded</th><th class=\"align-right\">Failed</th>");
         html.Append($"<th class=\"align-right\">Deleted</th><th class=\"align-right\">In flight</th>");
+        html.Append($"<th class=\"align-right\" title=\"Of those in flight, the jobs that failed an attempt and wait for their next one\">Retrying</th>");
         if (waiting)
         {
             html.Append($"<th class=\"align-right\" title=\"Of those in flight, the jobs waiting for a slot of their limit or for a throttled start\">Waiting</th>");
@@ -89,12 +100,12 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
             html.Append($"<tr data-handler=\"{handler.HandlerId}\"><td class=\"word-break\">{handler.HandlerId}{LimitNote(handler.HandlerId)}</td>");
             html.Append($"<td>{(queue is null ? Html.Raw("<em>unknown</em>") : Html.QueueLabel(queue))}</td>");
             html.Append($"<td>{RunProgressBar.Of(handler)}</td>");
-            Counts(html, handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight, waiting ? handler.Waiting : null);
+            Counts(html, handler.Dispatched, handler.Succeeded, handler.Failed, handler.Deleted, handler.InFlight, handler.Retrying, waiting ? handler.Waiting : null);
             html.Append($"</tr>");
         }
 
         html.Append($"</tbody><tfoot><tr data-handler=\"\"><th colspan=\"3\">All handlers</th>");
-        Counts(html, run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight, waiting ? RunProgressBar.WaitingOf(run) : null);
+        Counts(html, run.DispatchedJobs, run.Succeeded, run.Failed, run.Deleted, run.InFlight, run.Retrying, waiting ? RunProgressBar.WaitingOf(run) : null);
         html.Append($"</tr></tfoot></table></div>");
     }
 
@@ -103,13 +114,14 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
             ? new HtmlBuilder().Append($"<br><small class=\"text-muted\" data-limit=\"{limit.Name}\">limit <a href=\"{LimitUrl(limit)}\">{limit.Name}</a>: {limit.Description}</small>").ToHtml()
             : new NonEscapedString(string.Empty);
 
-    private static void Counts(HtmlBuilder html, long dispatched, long succeeded, long failed, long deleted, long inFlight, long? waiting)
+    private static void Counts(HtmlBuilder html, long dispatched, long succeeded, long failed, long deleted, long inFlight, long retrying, long? waiting)
     {
         html.Append($"<td class=\"align-right\" data-count=\"dispatched\">{dispatched:N0}</td>")
             .Append($"<td class=\"align-right\" data-count=\"succeeded\">{succeeded:N0}</td>")
             .Append($"<td class=\"align-right\" data-count=\"failed\">{failed:N0}</td>")
             .Append($"<td class=\"align-right\" data-count=\"deleted\">{deleted:N0}</td>")
-            .Append($"<td class=\"align-right\" data-count=\"in-flight\">{inFlight:N0}</td>");
+            .Append($"<td class=\"align-right\" data-count=\"in-flight\">{inFlight:N0}</td>")
+            .Append($"<td class=\"align-right\" data-count=\"retrying\">{retrying:N0}</td>");
         if (waiting is { } count)
         {
             html.Append($"<td class=\"align-right\" data-count=\"waiting\">{count:N0}</td>");
@@ -127,9 +139,18 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
         }
 
         html.Append($"Failed items</h3>");
+        if (run.Retrying > 0)
+        {
+            RenderRetrying(html, run);
+        }
+
         if (run.Failed == 0)
         {
-            html.Append(Alert("success", "No job of this run failed with no retries left."));
+            if (run.Retrying == 0)
+            {
+                html.Append(Alert("success", "No job of this run failed with no retries left."));
+            }
+
             return;
         }
 
@@ -147,8 +168,40 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
             html.Append($"<td class=\"min-width\">{Html.JobIdLink(item.JobId)}</td>");
             html.Append($"<td class=\"word-break\"><strong>{item.ExceptionType}</strong> {item.ExceptionMessage}</td>");
             html.Append($"<td class=\"align-right min-width\">{Time(item.FailedAt)}</td></tr>");
+            if (item.Log is { Entries.Count: > 0 } log)
+            {
+                RenderLastLines(html, item, log);
+            }
         }
 
         html.Append($"</tbody></table></div>");
+    }
+
+    // Not green while jobs fail and wait for their next attempt: a handler that always throws would look healthy for hours.
+    private void RenderRetrying(HtmlBuilder html, FanOutRun run)
+    {
+        var none = run.Failed == 0 ? "No job of this run has run out of retries yet, but " : string.Empty;
+        var jobs = run.Retrying == 1 ? "job failed an attempt and waits" : "jobs failed an attempt and wait";
+        html.Append($"<div class=\"alert alert-warning\" id=\"fanout-retrying\">{none}<strong data-count=\"retrying\">{run.Retrying:N0}</strong> {jobs} for their next one");
+        if (run.NextRetryAt is { } next)
+        {
+            html.Append($"; the next is due {Time(next)}");
+        }
+
+        html.Append($". <a href=\"{Url.To("/jobs/scheduled")}\">See them on the Scheduled page</a>.</div>");
+    }
+
+    private void RenderLastLines(HtmlBuilder html, FanOutFailedItem item, FanOutJobLog log)
+    {
+        var shown = log.Entries.Skip(Math.Max(0, log.Entries.Count - LastLinesShown)).ToList();
+        html.Append($"<tr class=\"fanout-item-log\" data-log-for=\"{item.JobId}\"><td></td><td colspan=\"4\">");
+        html.Append($"<small class=\"text-muted\">Last {shown.Count:N0} of {log.Entries.Count + log.DroppedEntries:N0} lines logged by attempt {log.Attempt:N0} (");
+        html.Append($"<a href=\"{Url.JobDetails(item.JobId)}#fanout-job-log\">all on the job's page</a>)</small><pre class=\"fanout-log\">");
+        foreach (var entry in shown)
+        {
+            html.Append($"{JobLogRenderer.LineOf(entry)}\n");
+        }
+
+        html.Append($"</pre></td></tr>");
     }
 }

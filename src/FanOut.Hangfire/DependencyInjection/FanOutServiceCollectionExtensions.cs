@@ -11,6 +11,7 @@ using FanOut.Hangfire.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -78,6 +79,10 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlowMaintenance>());
         AddFlowStateChanger(services);
         services.TryAddSingleton<ItemExecutor>();
+
+        // Each job's own logs: the provider keeps what a handler logs during its call (Execution/JobLogCapture).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, JobLogProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoggerFilterOptions>, JobLogFilter>());
         services.TryAddSingleton<CompletionExecutor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RunCompletionMonitor>());
         services.TryAddSingleton<ServerWatchSettings>();

@@ -10,9 +10,15 @@ namespace FanOut.Hangfire.Execution;
 
 /// <summary>
 /// What a child job does: finds its handler, builds the call's context, and calls the handler with the item read back
-/// from its JSON, in a span that joins the dispatch's trace and a log scope naming the run, handler and item.
+/// from its JSON, in a span that joins the dispatch's trace and a log scope naming the run, handler and item. What the
+/// handler logs during the call is kept with the job's attempt (<see cref="JobLogCapture"/>).
 /// </summary>
-internal sealed partial class ItemExecutor(FanOutRegistry registry, RunningCalls calls, CancelledRuns cancelled, ILogger<ItemExecutor> logger) : IItemJobExecutor
+internal sealed partial class ItemExecutor(
+    FanOutRegistry registry,
+    RunningCalls calls,
+    CancelledRuns cancelled,
+    TimeProvider time,
+    ILogger<ItemExecutor> logger) : IItemJobExecutor
 {
     public async Task ExecuteAsync(ItemJobArgs args, IServiceProvider services, PerformContext? context, CancellationToken cancellationToken)
     {
@@ -54,6 +60,7 @@ internal sealed partial class ItemExecutor(FanOutRegistry registry, RunningCalls
         activity?.SetTag("fanout.run_id", runId);
         activity?.SetTag("fanout.item_key", itemKey);
         activity?.SetTag("fanout.attempt", fanOutContext.Attempt);
+
         // The call's token also fires when its run is cancelled, on whichever server cancels it.
         using var call = calls.Start(runId, cancellationToken);
         if (cancelled.IsCancelled(runId))
@@ -62,16 +69,49 @@ internal sealed partial class ItemExecutor(FanOutRegistry registry, RunningCalls
             call.Cancel();
         }
 
+        var capture = context is null ? null : JobLogCapture.For(registry.Options.JobLogs, time);
         try
         {
-            await handler.Invoker.InvokeAsync(services, itemJson, fanOutContext, call.Token).ConfigureAwait(false);
+            using (capture?.Begin())
+            {
+                await handler.Invoker.InvokeAsync(services, itemJson, fanOutContext, call.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             throw;
         }
+        finally
+        {
+            if (capture is not null)
+            {
+                StoreLog(capture, context!, fanOutContext);
+            }
+        }
     }
+
+    // Written through the worker's own connection, which serves nothing else while its job runs. A log that cannot be
+    // stored never fails the call, nor hides its exception.
+    private void StoreLog(JobLogCapture capture, PerformContext context, FanOutContext call)
+    {
+        if (capture.Close() is not { } stored)
+        {
+            return;
+        }
+
+        try
+        {
+            context.Connection.SetJobParameter(call.JobId, JobParameters.Log(call.Attempt), stored);
+        }
+        catch (Exception ex)
+        {
+            LogNotStored(ex, call.HandlerId, call.ItemKey, call.JobId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The log of handler {FanOutHandler} for item {FanOutItemKey} (job {JobId}) could not be stored")]
+    private partial void LogNotStored(Exception exception, string fanOutHandler, string fanOutItemKey, string jobId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Handler {FanOutHandler} handles item {FanOutItemKey}, attempt {Attempt}")]
     private partial void LogHandling(string fanOutHandler, string fanOutItemKey, int attempt);

@@ -17,7 +17,13 @@ internal static class JobParameters
     /// <summary>Hangfire's own count of a job's retries, which gives a call its attempt number.</summary>
     public const string RetryCount = "RetryCount";
 
+    /// <summary>The prefix of the parameters holding what a handler logged, one per attempt (see <see cref="JobLogCodec"/>).</summary>
+    public const string LogPrefix = "FanOut.Log.";
+
     private static readonly IReadOnlyDictionary<string, object?> None = new Dictionary<string, object?>();
+
+    /// <summary>The parameter holding what a handler logged during one attempt: <c>FanOut.Log.{attempt}</c>, from 1.</summary>
+    public static string Log(int attempt) => LogPrefix + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The parameters every child job of a chunk gets: the dispatch's trace context, when it is traced.</summary>
     public static IReadOnlyDictionary<string, object?> ForChunk() =>

@@ -11,7 +11,8 @@ namespace FanOut.Hangfire.Jobs;
 /// deleted), its id joins or leaves the run's set for that handler and outcome, in the same storage transaction as the
 /// state change. Sets, not Hangfire counters: membership is idempotent, and counters are summed by background
 /// aggregation that some storages do not keep exact under concurrency. Leaving a final state (a requeue from the
-/// dashboard, a retry of failed items) reopens the run.
+/// dashboard, a retry of failed items) reopens the run. The jobs waiting for a slot and those waiting for their next
+/// retry are kept the same way, so a run's page tells them apart from the jobs running or queued.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilter
@@ -25,6 +26,11 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
 
     /// <summary>Not an outcome either: the jobs waiting because their handler is paused, kept apart from <see cref="Waiting"/>.</summary>
     public const string Paused = "paused";
+    /// <summary>
+    /// Not an outcome either: the jobs that failed an attempt and wait for their next one, scheduled by their retry policy
+    /// (nothing else schedules a child job), scored by when it is due (Unix milliseconds).
+    /// </summary>
+    public const string Retrying = "retrying";
 
     public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
     {
@@ -39,6 +45,12 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
             // In the handler's line too, oldest job first, whichever way it came to wait (dispatched, fetched, retried).
             outcome = Paused;
             transaction.AddToSet(StorageKeys.PausedJobs(handlerId), context.BackgroundJob.Id, CreationOrder(context.BackgroundJob.CreatedAt));
+        }
+        else if (outcome == Retrying)
+        {
+            var due = context.NewState is ScheduledState scheduled ? new DateTimeOffset(DateTime.SpecifyKind(scheduled.EnqueueAt, DateTimeKind.Utc)) : DateTimeOffset.UnixEpoch;
+            transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id, due.ToUnixTimeMilliseconds());
+            return;
         }
 
         transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id);
@@ -66,7 +78,8 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
             transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, Paused), context.BackgroundJob.Id);
             transaction.RemoveFromSet(StorageKeys.PausedJobs(job.HandlerId), context.BackgroundJob.Id);
         }
-        else
+
+        if (outcome is not (Waiting or Retrying))
         {
             transaction.AddToSet(StorageKeys.OpenRuns, job.RunId);
         }
@@ -80,5 +93,6 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         : string.Equals(stateName, FailedState.StateName, StringComparison.OrdinalIgnoreCase) ? Failed
         : string.Equals(stateName, DeletedState.StateName, StringComparison.OrdinalIgnoreCase) ? Deleted
         : FanOutWaitingState.IsWaiting(stateName) ? Waiting
+        : string.Equals(stateName, ScheduledState.StateName, StringComparison.OrdinalIgnoreCase) ? Retrying
         : null;
 }

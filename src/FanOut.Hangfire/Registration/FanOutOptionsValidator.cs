@@ -49,7 +49,26 @@ internal sealed class FanOutOptionsValidator :
         }
 
         AddRetryErrors(result, "FanOutOptions", "Dispatch", options.DispatchRetryAttempts, options.DispatchRetryDelays);
+        AddJobLogErrors(result, options.JobLogs);
         return result.Build();
+    }
+
+    private static void AddJobLogErrors(ValidateOptionsResultBuilder result, FanOutJobLogOptions logs)
+    {
+        if (!Enum.IsDefined(logs.MinimumLevel))
+        {
+            result.AddError($"FanOutOptions.JobLogs.MinimumLevel '{logs.MinimumLevel}' is not a log level; use one of Trace, Debug, Information, Warning, Error, Critical or None (keeps nothing).");
+        }
+
+        if (logs.MaxEntries is < 1 or > 10_000)
+        {
+            result.AddError($"FanOutOptions.JobLogs.MaxEntries must be between 1 and 10000, not {logs.MaxEntries}.");
+        }
+
+        if (logs.MaxBytes is < 1024 or > 1024 * 1024)
+        {
+            result.AddError($"FanOutOptions.JobLogs.MaxBytes must be between 1024 and 1048576, not {logs.MaxBytes}.");
+        }
     }
 
     public ValidateOptionsResult Validate(string? name, CronFanOutOptions options)

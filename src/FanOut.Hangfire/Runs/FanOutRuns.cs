@@ -126,6 +126,16 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         return Task.FromResult(cancellation.Cancel(runId, cancellationToken));
     }
 
+    public Task<IReadOnlyList<FanOutJobLog>> GetJobLogAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = hangfire.Storage.GetConnection();
+        return Task.FromResult(ItemJobCodec.Instance.TryRead(connection.GetJobData(jobId)?.Job, out _)
+            ? JobLogReader.All(connection, jobId, cancellationToken)
+            : []);
+    }
+
     internal FanOutRun? Read(IStorageConnection connection, string runId, CancellationToken cancellationToken = default)
     {
         var record = runs.Find(connection, runId);
@@ -138,6 +148,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         foreach (var handlerId in record.HandlerIds)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var retrying = RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Retrying);
             handlers.Add(new FanOutHandlerProgress(
                 handlerId,
                 record.DispatchedItems,
@@ -145,7 +156,9 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Failed),
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted),
                 RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Waiting),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Paused)));
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Paused),
+                retrying,
+                retrying > 0 ? RunStore.NextRetryAt(connection, record.RunId, handlerId) : null));
         }
 
         return new FanOutRun(
@@ -187,7 +200,8 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
                 jobId,
                 data.GetValueOrDefault("ExceptionType"),
                 data.GetValueOrDefault("ExceptionMessage"),
-                ParseFailedAt(data.GetValueOrDefault("FailedAt"))));
+                ParseFailedAt(data.GetValueOrDefault("FailedAt")),
+                JobLogReader.Last(connection, jobId)));
         }
 
         return items;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Storage;
+using Hangfire.Common;
+using Hangfire.States;
 using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Runs;
@@ -218,6 +220,37 @@ internal sealed class RunStore(TimeProvider time)
         connection is JobStorageConnection counting
             ? counting.GetSetCount(StorageKeys.Outcome(runId, handlerId, outcome))
             : connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, outcome))?.Count ?? 0;
+
+    /// <summary>
+    /// When the first of a handler's jobs waiting for a retry is due: the set's lowest-scored job, read from its state
+    /// (the storage API gives no scores). A job that moved on in between is passed over for the next lowest.
+    /// </summary>
+    public static DateTimeOffset? NextRetryAt(IStorageConnection connection, string runId, string handlerId)
+    {
+        var key = StorageKeys.Outcome(runId, handlerId, RunOutcomesAttribute.Retrying);
+        var passed = new HashSet<string>(StringComparer.Ordinal);
+        for (var look = 0; look < 3; look++)
+        {
+            var jobId = connection is JobStorageConnection ranged
+                ? ranged.GetFirstByLowestScoreFromSet(key, 0, double.MaxValue, look + 1).FirstOrDefault(id => !passed.Contains(id))
+                : connection.GetFirstByLowestScoreFromSet(key, 0, double.MaxValue);
+            if (jobId is null)
+            {
+                return null;
+            }
+
+            var state = connection.GetStateData(jobId);
+            if (state is not null && string.Equals(state.Name, ScheduledState.StateName, StringComparison.OrdinalIgnoreCase)
+                && state.Data.TryGetValue("EnqueueAt", out var enqueueAt) && JobHelper.DeserializeNullableDateTime(enqueueAt) is { } due)
+            {
+                return new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc));
+            }
+
+            passed.Add(jobId);
+        }
+
+        return null;
+    }
 
     private static void List(IWriteOnlyTransaction transaction, string runId, string name)
     {

@@ -104,6 +104,34 @@ public sealed class StoredContractTests
         JobParameters.RunId.Should().Be("FanOut.RunId", "the job parameter holding a cron firing's run id {0}", Why);
         JobParameters.TraceParent.Should().Be("FanOut.TraceParent", "the job parameter carrying the trace context {0}", Why);
         JobParameters.RetryCount.Should().Be("RetryCount", "it is Hangfire's own parameter");
+        JobParameters.Log(1).Should().Be("FanOut.Log.1", "the job parameter holding an attempt's log {0}", Why);
+        JobParameters.Log(12).Should().Be("FanOut.Log.12", "the job parameter holding an attempt's log {0}", Why);
+    }
+
+    [Fact]
+    public void JobLog_KeepsItsStoredForm_AndReadsItBack()
+    {
+        var at = new DateTimeOffset(2026, 12, 1, 9, 30, 0, 125, TimeSpan.Zero);
+        FanOutLogEntry[] entries =
+        [
+            new(at, Microsoft.Extensions.Logging.LogLevel.Information, "MyApp.PostSlack", "Posting to <#C42>\nfor T-1", null),
+            new(at.AddSeconds(1), Microsoft.Extensions.Logging.LogLevel.Error, "MyApp.PostSlack", "Slack said no", "System.Net.Http.HttpRequestException: 500"),
+        ];
+
+        var stored = JobLogCodec.Encode(entries, dropped: 7);
+
+        stored.Should().Be(
+            """
+            {"dropped":7}
+            {"t":"2026-12-01T09:30:00.1250000+00:00","l":"Information","c":"MyApp.PostSlack","m":"Posting to <#C42>\nfor T-1"}
+            {"t":"2026-12-01T09:30:01.1250000+00:00","l":"Error","c":"MyApp.PostSlack","m":"Slack said no","e":"System.Net.Http.HttpRequestException: 500"}
+            """.ReplaceLineEndings("\n"),
+            "the stored form of a job's log {0}",
+            Why);
+        var read = JobLogCodec.Decode("42", 3, stored)!;
+        (read.JobId, read.Attempt, read.DroppedEntries).Should().Be(("42", 3, 7));
+        read.Entries.Should().BeEquivalentTo(entries);
+        JobLogCodec.Decode("42", 1, "not a log").Should().BeNull("a value written by something else is no log");
     }
 
     [Fact]
@@ -175,6 +203,7 @@ public sealed class StoredContractTests
             .Should().Equal(["pending", "dispatching", "dispatched", "skipped", "interrupted"], "a run's statuses {0}", Why);
         new[] { RunOutcomesAttribute.Succeeded, RunOutcomesAttribute.Failed, RunOutcomesAttribute.Deleted }
             .Should().Equal(["succeeded", "failed", "deleted"], "the outcome names in run keys {0}", Why);
+        StorageKeys.Outcome("r1", "notify", RunOutcomesAttribute.Retrying).Should().Be("fanout:run:r1:notify:retrying", "the set of a run's jobs waiting for their retry, scored by when it is due {0}", Why);
     }
 
     [Fact]

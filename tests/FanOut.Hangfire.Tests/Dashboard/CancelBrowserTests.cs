@@ -15,8 +15,8 @@ public sealed class CancelBrowserTests(ITestOutputHelper output)
         await using var server = await DashboardServer.StartAsync(limits: true);
         var runId = await server.RunWithWaitingJobsAsync();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await DashboardBrowserTests.LaunchAsync(playwright);
-        var page = await DashboardBrowserTests.NewPageAsync(browser);
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await Chromium.NewPageAsync(browser);
         string? asked = null;
         page.Dialog += async (_, dialog) =>
         {

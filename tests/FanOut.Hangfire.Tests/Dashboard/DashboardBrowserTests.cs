@@ -10,8 +10,6 @@ namespace FanOut.Hangfire.Tests.Dashboard;
 [Collection(HangfireCollection.Name)]
 public sealed class DashboardBrowserTests(ITestOutputHelper output)
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
-
     private static readonly TimeSpan RetryTimeout = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -20,14 +18,14 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         await using var server = await DashboardServer.StartAsync();
         var runId = await server.RunWithFailuresAsync();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await NewPageAsync(browser);
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await Chromium.NewPageAsync(browser);
 
         await page.GotoAsync(server.DashboardAddress.ToString());
         await page.GetByRole(AriaRole.Link, new() { Name = "Fan-out", Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/hangfire/fanout$"));
         await Expect(page.Locator($"#fanout-crons tr[data-fanout='{DashboardServer.CronId}']")).ToBeVisibleAsync();
-        await SaveScreenshotAsync(page, "dashboard-fanout.png");
+        await Chromium.SaveScreenshotAsync(page, "dashboard-fanout.png", output);
         await page.Locator($"#fanout-runs tr[data-run='{runId}'] a.fanout-run-link").ClickAsync();
 
         await Expect(page.Locator("h1")).ToContainTextAsync(runId);
@@ -38,7 +36,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         await Expect(page.Locator("#fanout-failed-items tbody tr")).ToHaveCountAsync(2);
         (await page.Locator("#fanout-failed-items [data-item-key]").AllInnerTextsAsync())
             .Should().BeEquivalentTo(DashboardServer.BrokenKeys, "keys with markup show as text");
-        await SaveScreenshotAsync(page, "dashboard-run-with-failures.png");
+        await Chromium.SaveScreenshotAsync(page, "dashboard-run-with-failures.png", output);
 
         server.Broken.Keys.Clear();
         await page.GetByRole(AriaRole.Button, new() { Name = "Retry failed" }).ClickAsync();
@@ -47,7 +45,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await CountAsync(page, string.Empty, "failed") == 0 && await CountAsync(page, string.Empty, "succeeded") == DashboardServer.JobsPerRun);
         await ExpectCountAsync(page, DashboardServer.CheckHandlerId, "succeeded", 5);
         await Expect(page.Locator("#fanout-retry-failed")).ToHaveCountAsync(0);
-        await SaveScreenshotAsync(page, "dashboard-run-retried.png");
+        await Chromium.SaveScreenshotAsync(page, "dashboard-run-retried.png", output);
     }
 
     [Fact]
@@ -57,8 +55,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         var runId = await server.RunWithWaitingJobsAsync();
         var waitingJob = LimitPagesTests.WaitingJobs(server, "handler:" + DashboardServer.KeyedHandlerId).First(j => j.Key == "t2").JobId;
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await NewPageAsync(browser);
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await Chromium.NewPageAsync(browser);
 
         await page.GotoAsync(server.DashboardAddress.ToString());
         await page.GetByRole(AriaRole.Link, new() { Name = "Fan-out", Exact = true }).ClickAsync();
@@ -70,7 +68,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         await Expect(keyed.Locator("td[data-count='waiting']")).ToHaveTextAsync("4");
         await Expect(keyed.Locator("li[data-key]").First).ToHaveTextAsync("t2 1 running, 2 waiting");
         await Expect(shared.Locator("td[data-count='waiting']")).ToHaveTextAsync("6");
-        await SaveScreenshotAsync(page, "dashboard-limits.png");
+        await Chromium.SaveScreenshotAsync(page, "dashboard-limits.png", output);
 
         await page.Locator($"#fanout-runs tr[data-run='{runId}'] a.fanout-run-link").ClickAsync();
         await Expect(page.Locator("h1")).ToContainTextAsync(runId);
@@ -78,7 +76,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         await ExpectCountAsync(page, DashboardServer.KeyedHandlerId, "waiting", 4);
         await ExpectCountAsync(page, DashboardServer.SharedHandlerId, "waiting", 6);
         await Expect(page.Locator($"#fanout-handlers tr[data-handler='{DashboardServer.KeyedHandlerId}'] [data-segment='waiting for a slot']")).ToBeVisibleAsync();
-        await SaveScreenshotAsync(page, "dashboard-run-waiting.png");
+        await Chromium.SaveScreenshotAsync(page, "dashboard-run-waiting.png", output);
 
         await page.Locator($"#fanout-handlers tr[data-handler='{DashboardServer.SharedHandlerId}'] small[data-limit] a").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"/hangfire/fanout#fanout-limit-shared-{DashboardServer.SharedLimitName}$"));
@@ -86,7 +84,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
 
         await page.GotoAsync(new Uri(server.BaseAddress, LimitPagesTests.JobPath(waitingJob)).ToString());
         await Expect(page.Locator(".state-card-state-info .fanout-waiting")).ToHaveTextAsync($"Waiting for a slot of {DashboardServer.KeyedHandlerId}, key t2");
-        await SaveScreenshotAsync(page, "dashboard-job-waiting.png");
+        await Chromium.SaveScreenshotAsync(page, "dashboard-job-waiting.png", output);
 
         server.Gate.Open.SetResult();
         await page.GotoAsync(new Uri(server.BaseAddress, DashboardClient.RunPath(runId)).ToString());
@@ -94,29 +92,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await CountAsync(page, string.Empty, "waiting") == 0 && await CountAsync(page, string.Empty, "succeeded") == 14);
     }
 
-    internal static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
-    {
-        if (!File.Exists(ChromiumPath))
-        {
-            Assert.Fail($"The browser test drives Chromium at {ChromiumPath}, which is missing; install chromium: apt-get install -y chromium");
-        }
-
-        return await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-        });
-    }
-
-    internal static async Task<IPage> NewPageAsync(IBrowser browser)
-    {
-        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
-        page.SetDefaultTimeout(10_000);
-        return page;
-    }
-
-    internal static ILocator CountCell(IPage page, string handlerId, string count) =>
+    private static ILocator CountCell(IPage page, string handlerId, string count) =>
         page.Locator($"#fanout-handlers tr[data-handler='{handlerId}'] [data-count='{count}']");
 
     internal static Task ExpectCountAsync(IPage page, string handlerId, string count, long expected) =>
@@ -139,12 +115,5 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await Task.Delay(200);
             await page.ReloadAsync();
         }
-    }
-
-    private async Task SaveScreenshotAsync(IPage page, string name)
-    {
-        var path = Path.Combine(AppContext.BaseDirectory, "TestResults", name);
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine($"Screenshot: {path}");
     }
 }

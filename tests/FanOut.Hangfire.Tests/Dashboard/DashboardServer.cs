@@ -33,6 +33,16 @@ public sealed class DashboardServer : IAsyncDisposable
 
     public const string SharedLimitName = "partner-api";
 
+    /// <summary>A cron fan-out whose handler always throws and retries in 10 minutes: its jobs all wait for their retry.</summary>
+    public const string RetryingCronId = "retrying-checks";
+    public const string RetryingEventName = "retrying/item.ready";
+    public const string RetryingHandlerId = "always-failing";
+
+    /// <summary>A cron fan-out whose handler logs as it goes and fails <c>broken-*</c> items for good.</summary>
+    public const string LoggedCronId = "logged-checks";
+    public const string LoggedEventName = "logged/item.ready";
+    public const string LoggedHandlerId = "logged-check";
+
     /// <summary>An item key that is markup: the pages must show it as text.</summary>
     public const string ScriptKey = "<script>alert('fan-out')</script>";
 
@@ -63,6 +73,10 @@ public sealed class DashboardServer : IAsyncDisposable
     /// </summary>
     public static IReadOnlyList<string> LimitedItems { get; } = ["t1-a", "t2-a", "t3-a", "t1-b", "t2-b", "t2-c", "t3-b"];
 
+    public static IReadOnlyList<string> RetryingItems { get; } = ["broken-1", "broken-2", "broken-3", "broken-4"];
+
+    public static IReadOnlyList<string> LoggedItems { get; } = ["broken-1", "plain-2"];
+
     public Uri BaseAddress { get; }
 
     public Uri DashboardAddress => new(BaseAddress, "/hangfire");
@@ -85,8 +99,15 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <param name="defaultDashboardOptions">Maps the dashboard as the sample does, with Hangfire's default options.</param>
     /// <param name="readOnly">Makes the dashboard read-only.</param>
     /// <param name="limits">Adds <see cref="LimitedCronId"/>, whose handlers have limits and wait on <see cref="Gate"/>.</param>
+    /// <param name="retries">Adds <see cref="RetryingCronId"/> and <see cref="LoggedCronId"/>, whose handler logs (<see cref="ChattyHandler"/>).</param>
     /// <param name="services">Adds or configures services after the app's own.</param>
-    public static async Task<DashboardServer> StartAsync(bool antiforgery = true, bool defaultDashboardOptions = false, bool readOnly = false, bool limits = false, Action<IServiceCollection>? services = null)
+    public static async Task<DashboardServer> StartAsync(
+        bool antiforgery = true,
+        bool defaultDashboardOptions = false,
+        bool readOnly = false,
+        bool limits = false,
+        bool retries = false,
+        Action<IServiceCollection>? services = null)
     {
         var storage = TestHost.InMemory();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -126,6 +147,20 @@ public sealed class DashboardServer : IAsyncDisposable
                     h.UseConcurrencyKey<string>(CallLog.KeyOf);
                 })
                 .AddHandler<GatedHandler>(SharedHandlerId, on: LimitedEventName, h => h.Limit = SharedLimitName);
+        }
+
+        if (retries)
+        {
+            builder.Services.AddSingleton<ChattyCalls>();
+            fanOut
+                .AddCron<ScriptedItemsSource>(RetryingCronId, "0 3 1 1 *", sends: RetryingEventName)
+                .AddHandler<ChattyHandler>(RetryingHandlerId, on: RetryingEventName, h =>
+                {
+                    h.RetryAttempts = 3;
+                    h.RetryDelays.Add(TimeSpan.FromMinutes(10));
+                })
+                .AddCron<ScriptedItemsSource>(LoggedCronId, "0 3 1 1 *", sends: LoggedEventName)
+                .AddHandler<ChattyHandler>(LoggedHandlerId, on: LoggedEventName, h => h.RetryAttempts = 0);
         }
 
         services?.Invoke(builder.Services);
@@ -182,6 +217,22 @@ public sealed class DashboardServer : IAsyncDisposable
         return runId;
     }
 
+    /// <summary>Triggers <see cref="RetryingCronId"/> and waits until every job of its run waits for its retry.</summary>
+    public async Task<string> RunWithRetryingJobsAsync()
+    {
+        var runId = await Services.GetRequiredService<IFanOutClient>().TriggerAsync(RetryingCronId);
+        await WaitForRunAsync(runId, run => run.Retrying == RetryingItems.Count, "to have every job waiting for its retry");
+        return runId;
+    }
+
+    /// <summary>Triggers <see cref="LoggedCronId"/> and waits until its run completed, its broken item failed.</summary>
+    public async Task<string> RunWithLoggedFailureAsync()
+    {
+        var runId = await Services.GetRequiredService<IFanOutClient>().TriggerAsync(LoggedCronId);
+        await WaitForRunAsync(runId, run => run.Status == FanOutRunStatus.CompletedWithFailures, "to complete with its failure");
+        return runId;
+    }
+
     /// <summary>Polls the run until <paramref name="condition"/> holds, up to a deadline.</summary>
     public async Task<FanOutRun> WaitForRunAsync(string runId, Func<FanOutRun, bool> condition, string what)
     {
@@ -197,7 +248,7 @@ public sealed class DashboardServer : IAsyncDisposable
 
     public static string Describe(FanOutRun? run) => run is null
         ? "no run record"
-        : $"{run.Status}, {run.DispatchedJobs} jobs, {run.Succeeded} succeeded, {run.Failed} failed, {run.InFlight} in flight, "
+        : $"{run.Status}, {run.DispatchedJobs} jobs, {run.Succeeded} succeeded, {run.Failed} failed, {run.InFlight} in flight, {run.Retrying} retrying, "
             + $"waiting: {string.Join(", ", run.Handlers.Select(h => $"{h.HandlerId} {h.Waiting}"))}";
 
     public async ValueTask DisposeAsync()

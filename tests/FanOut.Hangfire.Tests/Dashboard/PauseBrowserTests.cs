@@ -14,8 +14,8 @@ public sealed class PauseBrowserTests
     {
         await using var server = await DashboardServer.StartAsync();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await DashboardBrowserTests.LaunchAsync(playwright);
-        var page = await DashboardBrowserTests.NewPageAsync(browser);
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await Chromium.NewPageAsync(browser);
         var handlerRow = page.Locator($"#fanout-events tr[data-handler='{DashboardServer.AuditHandlerId}']");
 
         await page.GotoAsync(new Uri(server.DashboardAddress + "/fanout").ToString());

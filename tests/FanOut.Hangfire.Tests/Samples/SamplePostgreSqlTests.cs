@@ -50,6 +50,9 @@ public sealed partial class SamplePostgreSqlTests(PostgresServer postgres, ITest
         run.GetProperty("dispatchedItems").GetInt64().Should().Be(Accounts);
         run.GetProperty("succeeded").GetInt64().Should().Be(Accounts, "every notification is posted, retries included");
         run.GetProperty("failed").GetInt64().Should().Be(0);
+        run.GetProperty("retrying").GetInt64().Should().Be(0, "a completed run has no job waiting for a retry");
+        run.TryGetProperty("nextRetryAt", out var next).Should().BeTrue("the run's page in JSON says when the next retry is due");
+        next.ValueKind.Should().Be(JsonValueKind.Null);
         sample.Process.Lines.Should().Contain(
             line => line.Contains("writes child jobs through the PostgreSQL fast path", StringComparison.Ordinal),
             "UsePostgreSqlDispatch takes the fast path on the storage the sample configures");

@@ -25,6 +25,11 @@ public sealed class FanOutOptionsValidatorTests
         ["DispatchRetryDelays negative"] = (o => o.DispatchRetryDelays.Add(TimeSpan.FromSeconds(-1)), ["FanOutOptions: DispatchRetryDelays must not be negative, not -00:00:01"]),
         ["IdempotencyWindow just under 1 s"] = (o => o.IdempotencyWindow = TimeSpan.FromMilliseconds(999), ["FanOutOptions.IdempotencyWindow must be between 1 second and 365 days", "not 00:00:00.9990000"]),
         ["IdempotencyWindow just over 365 days"] = (o => o.IdempotencyWindow = TimeSpan.FromDays(365) + TimeSpan.FromSeconds(1), ["FanOutOptions.IdempotencyWindow", "not 365.00:00:01"]),
+        ["JobLogs.MaxEntries 0"] = (o => o.JobLogs.MaxEntries = 0, ["FanOutOptions.JobLogs.MaxEntries must be between 1 and 10000", "not 0"]),
+        ["JobLogs.MaxEntries 10001"] = (o => o.JobLogs.MaxEntries = 10_001, ["FanOutOptions.JobLogs.MaxEntries", "not 10001"]),
+        ["JobLogs.MaxBytes 1023"] = (o => o.JobLogs.MaxBytes = 1023, ["FanOutOptions.JobLogs.MaxBytes must be between 1024 and 1048576", "not 1023"]),
+        ["JobLogs.MaxBytes 1 MiB + 1"] = (o => o.JobLogs.MaxBytes = (1024 * 1024) + 1, ["FanOutOptions.JobLogs.MaxBytes", "not 1048577"]),
+        ["JobLogs.MinimumLevel undefined"] = (o => o.JobLogs.MinimumLevel = (Microsoft.Extensions.Logging.LogLevel)42, ["FanOutOptions.JobLogs.MinimumLevel '42' is not a log level"]),
     };
 
     private static readonly Dictionary<string, Action<FanOutOptions>> AtTheBounds = new()
@@ -43,6 +48,11 @@ public sealed class FanOutOptionsValidatorTests
         ["DispatchRetryDelays zero"] = o => o.DispatchRetryDelays.Add(TimeSpan.Zero),
         ["IdempotencyWindow 1 s"] = o => o.IdempotencyWindow = TimeSpan.FromSeconds(1),
         ["IdempotencyWindow 365 days"] = o => o.IdempotencyWindow = TimeSpan.FromDays(365),
+        ["JobLogs.MaxEntries 1"] = o => o.JobLogs.MaxEntries = 1,
+        ["JobLogs.MaxEntries 10000"] = o => o.JobLogs.MaxEntries = 10_000,
+        ["JobLogs.MaxBytes 1 KiB"] = o => o.JobLogs.MaxBytes = 1024,
+        ["JobLogs.MaxBytes 1 MiB"] = o => o.JobLogs.MaxBytes = 1024 * 1024,
+        ["JobLogs.MinimumLevel None (off)"] = o => o.JobLogs.MinimumLevel = Microsoft.Extensions.Logging.LogLevel.None,
     };
 
     public static TheoryData<string> OutOfBoundsCases => [.. OutOfBounds.Keys];
