@@ -7,7 +7,7 @@ namespace FanOut.Hangfire;
 /// </summary>
 /// <remarks>
 /// A paused cron fan-out's firings are recorded as skipped runs (<see cref="FanOutRun.SkipReason"/> <c>paused</c>) and
-/// dispatch nothing; a manual <see cref="IFanOutClient.TriggerAsync"/> still runs, which is how a missed firing is run
+/// dispatch nothing; a manual <see cref="IFanOutClient.TriggerAsync(string, CancellationToken)"/> still runs, which is how a missed firing is run
 /// later. A paused handler's jobs are dispatched but wait in storage (on no worker, not failed; counted in
 /// <see cref="FanOutHandlerProgress.Paused"/>), jobs already enqueued wait when a worker fetches them, and retries that
 /// come due wait too; a call already running when the pause lands runs to its end. After a resume the waiting jobs run

@@ -21,14 +21,14 @@ internal abstract class RunCommand : IDashboardDispatcher
 
     private async Task<int> RunAsync(DashboardContext context)
     {
-        if (DashboardCommand.Refusal(context, out var found) is { } refused || found is not { } runs)
+        if (DashboardCommand.Refusal(context, out var runs) is { } refused)
         {
-            return refused ?? StatusCodes.Status503ServiceUnavailable;
+            return refused;
         }
 
         var services = DashboardServices.Of(context);
         var runId = context.UriMatch.Groups[FanOutDashboard.RunIdGroup].Value;
-        if (await runs.GetAsync(runId, services.RequestAborted).ConfigureAwait(false) is null)
+        if (await runs!.GetAsync(runId, services.RequestAborted).ConfigureAwait(false) is null)
         {
             return StatusCodes.Status404NotFound;
         }
