@@ -142,6 +142,7 @@ app.MapGet("/runs/{runId}", async (string runId, IFanOutRuns runs, CancellationT
             run.DispatchedItems,
             run.Succeeded,
             run.Failed,
+            run.Deleted,
             run.InFlight,
             run.Completions,
             FailedItems = (await runs.GetFailedItemsAsync(run.RunId, 1000, cancellationToken)).Select(f => f.ItemKey),
@@ -153,7 +154,7 @@ app.MapPost("/runs/{runId}/retry-failed", async (string runId, IFanOutRuns runs,
 // Cancels a run: its dispatch stops, its jobs not started yet are deleted, and its running calls see their token fire.
 app.MapPost("/runs/{runId}/cancel", async (string runId, IFanOutRuns runs, CancellationToken cancellationToken) =>
     await runs.CancelAsync(runId, cancellationToken) is { Outcome: not FanOutCancelOutcome.NotFound } cancel
-        ? Results.Ok(new { outcome = cancel.Outcome.ToString(), cancel.JobsDeleted })
+        ? Results.Ok(new { outcome = cancel.Outcome.ToString(), cancel.JobsDeleted, cancel.JobsWaiting })
         : Results.NotFound());
 
 app.MapFakeSlack();
