@@ -165,6 +165,7 @@ app.MapGet("/runs/{runId}", async (string runId, IFanOutRuns runs, CancellationT
             run.DispatchedItems,
             run.Succeeded,
             run.Failed,
+            run.Deleted,
             run.InFlight,
             run.Retrying,
             run.NextRetryAt,
@@ -178,7 +179,7 @@ app.MapPost("/runs/{runId}/retry-failed", async (string runId, IFanOutRuns runs,
 // Cancels a run: its dispatch stops, its jobs not started yet are deleted, and its running calls see their token fire.
 app.MapPost("/runs/{runId}/cancel", async (string runId, IFanOutRuns runs, CancellationToken cancellationToken) =>
     await runs.CancelAsync(runId, cancellationToken) is { Outcome: not FanOutCancelOutcome.NotFound } cancel
-        ? Results.Ok(new { outcome = cancel.Outcome.ToString(), cancel.JobsDeleted })
+        ? Results.Ok(new { outcome = cancel.Outcome.ToString(), cancel.JobsDeleted, cancel.JobsWaiting })
         : Results.NotFound());
 
 app.MapFakeSlack();

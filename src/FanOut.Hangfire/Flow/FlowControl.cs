@@ -410,9 +410,15 @@ internal sealed partial class FlowControl(
                 continue;
             }
 
-            if (Release(scope, view, transaction, jobId, key, now))
+            var outcome = Release(scope, view, transaction, jobId, key, now);
+            if (outcome == Released.Yes)
             {
                 released++;
+            }
+            else if (outcome == Released.Cancelled)
+            {
+                // A cancelled run's jobs are in line: its cancel deletes them many at a time, and fills the slots after.
+                break;
             }
 
             if (view.Keyed)
@@ -425,7 +431,7 @@ internal sealed partial class FlowControl(
     }
 
     /// <summary>Moves one waiting job to Enqueued (or parks it for its throttled start) in <paramref name="transaction"/>.</summary>
-    private bool Release(FlowScope scope, BudgetView view, IWriteOnlyTransaction transaction, string jobId, string key, DateTimeOffset now)
+    private Released Release(FlowScope scope, BudgetView view, IWriteOnlyTransaction transaction, string jobId, string key, DateTimeOffset now)
     {
         view.RemoveWaiting(transaction, jobId, key);
         var data = view.Connection.GetJobData(jobId);
@@ -435,13 +441,13 @@ internal sealed partial class FlowControl(
             || registry.FindHandler(args.HandlerId) is not { Limit: { } limit } handler)
         {
             // Gone, or moved on by a path that bypassed the limit: nothing to release.
-            return false;
+            return Released.No;
         }
 
         if (cancellations.IsCancelled(args.RunId))
         {
-            // Its run was cancelled: it leaves the line, and the run's cancel deletes it (DeleteWaiting).
-            return false;
+            // Its run was cancelled: it leaves the line, and the run's cancel deletes it (LeaveWaiting).
+            return Released.Cancelled;
         }
 
         if (pauses.IsHandlerPaused(handler.Id))
@@ -460,7 +466,7 @@ internal sealed partial class FlowControl(
         }
 
         Apply(scope, view.Connection, transaction, jobId, data, next);
-        return true;
+        return Released.Yes;
     }
 
     private void Apply(FlowScope scope, IStorageConnection connection, IWriteOnlyTransaction transaction, string jobId, JobData data, IState state)
@@ -512,6 +518,8 @@ internal sealed partial class FlowControl(
                 moved++;
             }
 
+            // Slots a release left free when it met this run's jobs in line go to the jobs behind them.
+            Fill(scope, view, transaction, time.GetUtcNow());
             view.Flush(transaction);
             transaction.Commit();
         }
@@ -552,7 +560,9 @@ internal sealed partial class FlowControl(
 
                 if (cancellations.IsCancelled(args.RunId))
                 {
-                    // Never started: the run's cancel deletes it, and lets its slot go then.
+                    // Deleted here rather than started: the limit filter sees it leave, and lets its slot go.
+                    hangfire.StateMachine.ApplyState(new ApplyStateContext(
+                        hangfire.Storage, target, transaction, new BackgroundJob(jobId, data.Job, data.CreatedAt, data.ParametersSnapshot), cancellations.Deleted(args.RunId), data.State));
                     continue;
                 }
 
@@ -629,6 +639,15 @@ internal sealed partial class FlowControl(
                 LogSwept(budget.Name, freed, released);
             }
         }
+    }
+
+    private enum Released
+    {
+        No,
+        Yes,
+
+        /// <summary>Not released: the job's run was cancelled.</summary>
+        Cancelled,
     }
 
     private HashSet<string> LiveServers() =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
@@ -10,8 +11,9 @@ namespace FanOut.Hangfire.Hosting;
 /// <summary>
 /// How every process learns of cancels: every second it reads <c>fanout:cancelled-runs</c>, so its filter deletes the
 /// jobs of those runs instead of running them and the calls of those runs running here see their token fire. For each
-/// cancelled run not complete yet it deletes what is left of its jobs (a chunk that committed while the cancel did, a
-/// retry that came due), at most every few seconds a run and one process at a time, and records the end of a
+/// cancelled run not complete yet it deletes what is left of its jobs (those waiting for a slot, which the cancel leaves
+/// to it; a chunk that committed while the cancel did), in the background, looking again every few seconds, one process
+/// at a time, and records the end of a
 /// dispatch that stopped without saying so (its process died) a minute after the cancel, so the run completes.
 /// </summary>
 internal sealed partial class CancellationWatch(
@@ -29,6 +31,7 @@ internal sealed partial class CancellationWatch(
     private static readonly TimeSpan SilentDispatchGrace = TimeSpan.FromMinutes(1);
 
     private readonly Dictionary<string, DateTimeOffset> _lastSwept = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _sweeps = new(StringComparer.Ordinal);
     private IDisposable? _registration;
     private CancellationToken _stopping;
 
@@ -41,6 +44,7 @@ internal sealed partial class CancellationWatch(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(_sweeps.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
         _registration?.Dispose();
     }
 
@@ -98,7 +102,33 @@ internal sealed partial class CancellationWatch(
         _lastSwept[record.RunId] = now;
         if (FanOutRuns.ToRun(connection, record).InFlight > 0)
         {
+            // Thousands of waiting jobs take a while to delete: off the look, so cancels keep being learnt every second.
+            var sweep = new Task(() => Sweep(record));
+            if (_sweeps.TryAdd(record.RunId, sweep))
+            {
+                sweep.Start(TaskScheduler.Default);
+            }
+        }
+    }
+
+    private void Sweep(RunRecord record)
+    {
+        try
+        {
+            using var connection = hangfire.Storage.GetConnection();
             cancellation.Sweep(connection, record, _stopping);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Shutting down: another process, or this one after its restart, goes on.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogLookFailed(ex);
+        }
+        finally
+        {
+            _sweeps.TryRemove(record.RunId, out _);
         }
     }
 

@@ -63,10 +63,12 @@ internal sealed class CancelledRuns(RunningCalls calls) : IJobCancellation
             return;
         }
 
-        context.CandidateState = Deleted(job.RunId);
+        context.CandidateState = DeletedFor(job.RunId);
     }
 
-    public static DeletedState Deleted(string runId) => new() { Reason = $"Run {runId} was cancelled" };
+    IState IJobCancellation.Deleted(string runId) => DeletedFor(runId);
+
+    public static DeletedState DeletedFor(string runId) => new() { Reason = $"Run {runId} was cancelled" };
 
     // Enqueued, processing, scheduled for a retry, waiting for a slot: anything but an end. A call that failed because
     // its token fired ends deleted too; a failure of its own, with no retries left, stays failed.

@@ -9,7 +9,9 @@ using Microsoft.Extensions.Logging;
 namespace FanOut.Hangfire.Runs;
 
 /// <summary>
-/// Cancels runs and deletes their jobs that have not started. The storage API has no index of a run's jobs, and none is
+/// Cancels runs and deletes their jobs that have not started: a cancel deletes at once those that could start (enqueued,
+/// scheduled), and leaves those waiting for a slot, which cannot (the limits pass over a cancelled run's jobs), to the
+/// watch of every process (<c>Hosting.CancellationWatch</c>), which deletes them in the background. The storage API has no index of a run's jobs, and none is
 /// written at dispatch (it would cost every run a write per job): a run's waiting jobs are found in its own waiting sets,
 /// its enqueued and scheduled ones by walking its handlers' queues and the scheduled set through Hangfire's monitoring
 /// API, keeping the jobs whose arguments name the run. Waiting jobs, the many when limits hold a run back, are deleted
@@ -38,44 +40,50 @@ internal sealed partial class RunCancellation(
         using var connection = hangfire.Storage.GetConnection();
         if (runs.Find(connection, runId) is not { } record)
         {
-            return new FanOutCancelResult(runId, FanOutCancelOutcome.NotFound, 0);
+            return new FanOutCancelResult(runId, FanOutCancelOutcome.NotFound, 0, 0);
         }
 
         if (!record.IsCancelled && IsComplete(connection, record))
         {
-            return new FanOutCancelResult(runId, FanOutCancelOutcome.AlreadyCompleted, 0);
+            return new FanOutCancelResult(runId, FanOutCancelOutcome.AlreadyCompleted, 0, 0);
         }
 
-        using var cancelLock = connection.AcquireDistributedLock(StorageKeys.CancelLock(runId), CancelLockTimeout);
-        record = runs.Find(connection, runId) ?? record;
-        var outcome = record.IsCancelled ? FanOutCancelOutcome.AlreadyCancelled : FanOutCancelOutcome.Cancelled;
+        var outcome = FanOutCancelOutcome.AlreadyCancelled;
         if (!record.IsCancelled)
         {
-            using var transaction = connection.CreateWriteTransaction();
-            runs.Cancel(transaction, runId);
-            transaction.Commit();
+            using var cancelLock = connection.AcquireDistributedLock(StorageKeys.CancelLock(runId), CancelLockTimeout);
             record = runs.Find(connection, runId) ?? record;
-            LogCancelled(runId, record.Name);
+            if (!record.IsCancelled)
+            {
+                using var transaction = connection.CreateWriteTransaction();
+                runs.Cancel(transaction, runId);
+                transaction.Commit();
+                record = runs.Find(connection, runId) ?? record;
+                outcome = FanOutCancelOutcome.Cancelled;
+                LogCancelled(runId, record.Name);
+            }
         }
 
         // Known here at once, so no job of the run starts on this process; the calls running here are stopped once the jobs
-        // that had not started are deleted, so that the workers they free find none of them to fetch.
+        // that could start are deleted, so that the workers they free find none of them to fetch. Each of those deletes
+        // is under its job's lock, so other processes deleting them too is safe.
         cancelled.Add(runId, stopCalls: false);
         long deleted;
         try
         {
-            deleted = DeleteJobs(connection, record, cancellationToken);
+            deleted = DeleteRunnable(record, cancellationToken);
         }
         finally
         {
             cancelled.Add(runId, stopCalls: true);
         }
 
-        return new FanOutCancelResult(runId, outcome, deleted);
+        return new FanOutCancelResult(runId, outcome, deleted, Waiting(connection, record));
     }
 
     /// <summary>
-    /// Deletes what is left of a cancelled run's jobs, unless another process is at it; returns how many this deleted.
+    /// Deletes what is left of a cancelled run's jobs, waiting ones included, unless another process is at it; returns
+    /// how many this deleted.
     /// </summary>
     public long Sweep(IStorageConnection connection, RunRecord record, CancellationToken cancellationToken)
     {
@@ -92,35 +100,57 @@ internal sealed partial class RunCancellation(
 
         using (sweepLock)
         {
-            return DeleteJobs(connection, record, cancellationToken);
+            var deleted = DeleteRunnable(record, cancellationToken);
+            try
+            {
+                foreach (var handlerId in record.HandlerIds)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    deleted += DeleteWaiting(connection, record.RunId, handlerId, cancellationToken);
+                }
+            }
+            catch (TimeoutException ex)
+            {
+                // A limit's lock was held too long (a busy storage): the next look goes on with the rest.
+                LogDeleteStopped(ex, record.RunId, deleted);
+            }
+
+            if (deleted > 0)
+            {
+                LogDeleted(record.RunId, deleted);
+            }
+
+            return deleted;
         }
     }
 
-    private long DeleteJobs(IStorageConnection connection, RunRecord record, CancellationToken cancellationToken)
+    /// <summary>Deletes the run's jobs that could start: enqueued, or scheduled (a retry, mostly).</summary>
+    private long DeleteRunnable(RunRecord record, CancellationToken cancellationToken)
     {
         var deleted = 0L;
-        foreach (var handlerId in record.HandlerIds)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            deleted += DeleteWaiting(connection, record.RunId, handlerId, cancellationToken);
-        }
-
-        foreach (var (jobId, from) in Runnable(record))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (hangfire.ChangeState(jobId, CancelledRuns.Deleted(record.RunId), from) is DeletedState)
+            foreach (var (jobId, from) in Runnable(record))
             {
-                deleted++;
+                cancellationToken.ThrowIfCancellationRequested();
+                if (hangfire.ChangeState(jobId, CancelledRuns.DeletedFor(record.RunId), from) is DeletedState)
+                {
+                    deleted++;
+                }
             }
         }
-
-        if (deleted > 0)
+        catch (TimeoutException ex)
         {
-            LogDeleted(record.RunId, deleted);
+            // A job's lock or a limit's was held too long (a busy storage): the run stays cancelled, and the watch of
+            // every process goes on deleting what is left.
+            LogDeleteStopped(ex, record.RunId, deleted);
         }
 
         return deleted;
     }
+
+    private static long Waiting(IStorageConnection connection, RunRecord record) =>
+        record.HandlerIds.Sum(h => RunStore.Outcome(connection, record.RunId, h, RunOutcomesAttribute.Waiting));
 
     private long DeleteWaiting(IStorageConnection connection, string runId, string handlerId, CancellationToken cancellationToken)
     {
@@ -137,12 +167,12 @@ internal sealed partial class RunCancellation(
             cancellationToken.ThrowIfCancellationRequested();
             if (budget is not null)
             {
-                deleted += flow.LeaveWaiting(budget, batch, () => CancelledRuns.Deleted(runId));
+                deleted += flow.LeaveWaiting(budget, batch, () => CancelledRuns.DeletedFor(runId));
                 continue;
             }
 
             // The handler has no limit (any more): nothing to keep in step, one by one.
-            deleted += batch.Count(jobId => hangfire.ChangeState(jobId, CancelledRuns.Deleted(runId), FanOutWaitingState.StateName) is DeletedState);
+            deleted += batch.Count(jobId => hangfire.ChangeState(jobId, CancelledRuns.DeletedFor(runId), FanOutWaitingState.StateName) is DeletedState);
         }
 
         return deleted;
@@ -194,6 +224,9 @@ internal sealed partial class RunCancellation(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId} of {FanOutName} cancelled")]
     private partial void LogCancelled(string fanOutRunId, string fanOutName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {FanOutRunId}: deleting its jobs stopped after {Deleted}, waiting for a lock; the watch goes on with the rest")]
+    private partial void LogDeleteStopped(Exception exception, string fanOutRunId, long deleted);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId}: deleted {Deleted} jobs that had not started")]
     private partial void LogDeleted(string fanOutRunId, long deleted);

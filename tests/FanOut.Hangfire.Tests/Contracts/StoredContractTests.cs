@@ -232,6 +232,15 @@ public sealed class StoredContractTests
     }
 
     [Fact]
+    public void CancelledRuns_KeepTheirKeysFieldAndStatus()
+    {
+        StorageKeys.CancelledRuns.Should().Be("fanout:cancelled-runs", "the set every process reads to learn of cancels {0}", Why);
+        StorageKeys.CancelLock("r1").Should().Be("fanout:cancel-lock:r1", "the lock of a run's cancel and of the deletion of its jobs {0}", Why);
+        RunStore.CancelledField.Should().Be("CancelledAt", "the field of a cancelled run's record {0}", Why);
+        RunRecord.Cancelled.Should().Be("cancelled", "a cancelled run's status {0}", Why);
+    }
+
+    [Fact]
     public void Lease_KeepsItsFields() =>
         new[] { DispatchLease.OwnerField, DispatchLease.ExpiresField }.Should().Equal(["Owner", "ExpiresAt"], "the fields of a lease {0}", Why);
 

@@ -157,7 +157,7 @@ public sealed partial class SamplePostgreSqlTests(PostgresServer postgres, ITest
             throw;
         }
 
-        return new RunningSample(process, new HttpClient { BaseAddress = address });
+        return new RunningSample(process, new HttpClient { BaseAddress = address }, connectionString);
     }
 
     private static async Task<JsonElement> TriggerAndWaitForCompletedRunAsync(RunningSample sample)
@@ -194,7 +194,7 @@ public sealed partial class SamplePostgreSqlTests(PostgresServer postgres, ITest
         }
     }
 
-    private sealed record RunningSample(HostProcess Process, HttpClient Http) : IAsyncDisposable
+    private sealed record RunningSample(HostProcess Process, HttpClient Http, string ConnectionString) : IAsyncDisposable
     {
         public async Task<JsonElement> GetJsonAsync(string path)
         {
