@@ -40,7 +40,8 @@ public interface IFanOutControl
 
     /// <summary>
     /// Resumes a handler paused with <see cref="PauseHandlerAsync"/>. Its waiting jobs are released oldest first, in the
-    /// background, starting at once: this returns once the pause is lifted, not once every job has run.
+    /// background, starting two seconds later (when every server has read the resume): this returns once the pause is
+    /// lifted, not once every job has run.
     /// </summary>
     /// <param name="handlerId">A declared handler's id.</param>
     /// <param name="cancellationToken">Cancels the call before it writes.</param>

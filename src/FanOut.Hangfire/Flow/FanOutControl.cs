@@ -11,45 +11,17 @@ namespace FanOut.Hangfire.Flow;
 /// </summary>
 internal sealed class FanOutControl(FanOutRegistry registry, HangfireServices hangfire, PauseStore store, Pauses pauses) : IFanOutControl
 {
-    public Task<FanOutPause> PauseFanOutAsync(string fanOutId, CancellationToken cancellationToken = default)
-    {
-        var cron = CronOf(fanOutId);
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Pause(FanOutPauseTarget.CronFanOut, cron.Id, StorageKeys.PausedCron(cron.Id), pauses.IsCronPausedByConfiguration(cron.Id)));
-    }
+    public Task<FanOutPause> PauseFanOutAsync(string fanOutId, CancellationToken cancellationToken = default) =>
+        PauseAsync(CronOf(fanOutId), cancellationToken);
 
-    public Task<bool> ResumeFanOutAsync(string fanOutId, CancellationToken cancellationToken = default)
-    {
-        var cron = CronOf(fanOutId);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (pauses.IsCronPausedByConfiguration(cron.Id))
-        {
-            throw new InvalidOperationException(
-                $"Cron fan-out '{cron.Id}' is paused by configuration (FanOut:CronFanOuts:{cron.Id}:Paused); set it to false to resume it. Nothing was changed.");
-        }
+    public Task<bool> ResumeFanOutAsync(string fanOutId, CancellationToken cancellationToken = default) =>
+        ResumeAsync(CronOf(fanOutId), cancellationToken);
 
-        return Task.FromResult(Resume(StorageKeys.PausedCron(cron.Id)));
-    }
+    public Task<FanOutPause> PauseHandlerAsync(string handlerId, CancellationToken cancellationToken = default) =>
+        PauseAsync(HandlerOf(handlerId), cancellationToken);
 
-    public Task<FanOutPause> PauseHandlerAsync(string handlerId, CancellationToken cancellationToken = default)
-    {
-        var handler = HandlerOf(handlerId);
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Pause(FanOutPauseTarget.Handler, handler.Id, StorageKeys.PausedHandler(handler.Id), pauses.IsHandlerPausedByConfiguration(handler.Id)));
-    }
-
-    public Task<bool> ResumeHandlerAsync(string handlerId, CancellationToken cancellationToken = default)
-    {
-        var handler = HandlerOf(handlerId);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (pauses.IsHandlerPausedByConfiguration(handler.Id))
-        {
-            throw new InvalidOperationException(
-                $"Handler '{handler.Id}' is paused by configuration (FanOut:Handlers:{handler.Id}:Paused); set it to false to resume it. Nothing was changed.");
-        }
-
-        return Task.FromResult(Resume(StorageKeys.PausedHandler(handler.Id)));
-    }
+    public Task<bool> ResumeHandlerAsync(string handlerId, CancellationToken cancellationToken = default) =>
+        ResumeAsync(HandlerOf(handlerId), cancellationToken);
 
     public Task<IReadOnlyList<FanOutPause>> GetPausedAsync(CancellationToken cancellationToken = default)
     {
@@ -80,32 +52,54 @@ internal sealed class FanOutControl(FanOutRegistry registry, HangfireServices ha
         }
     }
 
-    private FanOutPause Pause(FanOutPauseTarget target, string id, string member, bool byConfiguration)
+    private Task<FanOutPause> PauseAsync(Target target, CancellationToken cancellationToken)
     {
-        var since = store.Pause(member);
-        pauses.Changed(member, paused: true);
-        return new FanOutPause(target, id, since, byConfiguration);
+        cancellationToken.ThrowIfCancellationRequested();
+        var since = store.Pause(target.Member);
+        pauses.Changed(target.Member, paused: true);
+        return Task.FromResult(new FanOutPause(target.Kind, target.Id, since, target.ByConfiguration));
     }
 
-    private bool Resume(string member)
+    private Task<bool> ResumeAsync(Target target, CancellationToken cancellationToken)
     {
-        var resumed = store.Resume(member);
-        pauses.Changed(member, paused: false);
-        return resumed;
+        cancellationToken.ThrowIfCancellationRequested();
+        if (target.ByConfiguration)
+        {
+            throw new InvalidOperationException(
+                $"{target.What} is paused by configuration ({target.Setting}); set it to false to resume it. Nothing was changed.");
+        }
+
+        var resumed = store.Resume(target.Member);
+        pauses.Changed(target.Member, paused: false);
+        return Task.FromResult(resumed);
     }
 
-    private RegisteredCron CronOf(string fanOutId)
+    private Target CronOf(string fanOutId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(fanOutId);
-        return registry.FindCron(fanOutId) ?? throw new ArgumentException(
+        var cron = registry.FindCron(fanOutId) ?? throw new ArgumentException(
             $"No cron fan-out '{fanOutId}' is declared (declared: {Listed(registry.Crons.Select(c => c.Id))}).", nameof(fanOutId));
+        return new Target(
+            FanOutPauseTarget.CronFanOut,
+            cron.Id,
+            StorageKeys.PausedCron(cron.Id),
+            pauses.IsCronPausedByConfiguration(cron.Id),
+            $"Cron fan-out '{cron.Id}'",
+            $"FanOut:{ConfigurationOverrides.CronFanOutsSection}:{cron.Id}:Paused");
     }
 
-    private RegisteredHandler HandlerOf(string handlerId)
+    private Target HandlerOf(string handlerId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(handlerId);
-        return registry.FindHandler(handlerId) ?? throw new ArgumentException(
+        var handler = registry.FindHandler(handlerId) ?? throw new ArgumentException(
             $"No handler '{handlerId}' is declared (declared: {Listed(registry.Handlers.Select(h => h.Id))}).", nameof(handlerId));
+        return new Target(
+            FanOutPauseTarget.Handler,
+            handler.Id,
+            StorageKeys.PausedHandler(handler.Id),
+            pauses.IsHandlerPausedByConfiguration(handler.Id),
+            $"Handler '{handler.Id}'",
+            $"FanOut:{ConfigurationOverrides.HandlersSection}:{handler.Id}:Paused");
     }
 
     private static string Listed(IEnumerable<string> ids)
@@ -113,4 +107,7 @@ internal sealed class FanOutControl(FanOutRegistry registry, HangfireServices ha
         var list = string.Join(", ", ids.Order(StringComparer.Ordinal).Select(id => $"'{id}'"));
         return list.Length == 0 ? "none" : list;
     }
+
+    /// <summary>A declared cron fan-out or handler, as a pause names it: its member of the paused set, and its setting.</summary>
+    private sealed record Target(FanOutPauseTarget Kind, string Id, string Member, bool ByConfiguration, string What, string Setting);
 }
