@@ -94,7 +94,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             await CountAsync(page, string.Empty, "waiting") == 0 && await CountAsync(page, string.Empty, "succeeded") == 14);
     }
 
-    private static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    internal static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         if (!File.Exists(ChromiumPath))
         {
@@ -109,7 +109,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         });
     }
 
-    private static async Task<IPage> NewPageAsync(IBrowser browser)
+    internal static async Task<IPage> NewPageAsync(IBrowser browser)
     {
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
         page.SetDefaultTimeout(10_000);
