@@ -12,6 +12,7 @@ public sealed class FanOutCronInfo
         Queue = options.Queue;
         Enabled = options.Enabled;
         Overlap = options.Overlap;
+        MisfireHandling = options.MisfireHandling;
         RecurringJobId = recurringJobId;
         SourceType = sourceType;
         CompletionHandlerType = completionHandlerType;
@@ -37,6 +38,9 @@ public sealed class FanOutCronInfo
 
     /// <summary>Gets what a firing does while the previous dispatch still runs.</summary>
     public FanOutOverlap Overlap { get; }
+
+    /// <summary>Gets what happens to firings missed while no Hangfire server ran.</summary>
+    public FanOutMisfireHandling MisfireHandling { get; }
 
     /// <summary>Gets the id of the Hangfire recurring job that fires it (<c>fanout:{id}</c>), present while it is enabled.</summary>
     public string RecurringJobId { get; }

@@ -244,6 +244,16 @@ public sealed class StoredContractTests
     public void Lease_KeepsItsFields() =>
         new[] { DispatchLease.OwnerField, DispatchLease.ExpiresField }.Should().Equal(["Owner", "ExpiresAt"], "the fields of a lease {0}", Why);
 
+    [Fact]
+    public void RunOperations_IdempotencyKeysOverlapBufferAndManualTriggers_KeepTheirLayout()
+    {
+        StorageKeys.Idempotency("tenant/due", "order:42").Should().Be("fanout:idempotency:tenant/due:order:42", "the record of an idempotency key {0}", Why);
+        StorageKeys.IdempotencyLock("tenant/due", "order:42").Should().Be("fanout:idempotency-lock:tenant/due:order:42", "the lock of an idempotency key {0}", Why);
+        new[] { IdempotencyKeys.RunIdField, IdempotencyKeys.CreatedField }.Should().Equal(["RunId", "CreatedAt"], "the fields of an idempotency key's record {0}", Why);
+        StorageKeys.LeaseBuffer("nightly").Should().Be("fanout:lease-buffer:nightly", "the waiting place of Overlap = BufferOne {0}", Why);
+        (RunStore.TriggerField, RunStore.ManualTrigger).Should().Be(("Trigger", "manual"), "the mark of a manually triggered run {0}", Why);
+    }
+
     private static HangfireServices Hangfire()
     {
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();

@@ -20,6 +20,11 @@ public sealed partial class DashboardClient : IDisposable
 
     public static string RetryFailedPath(string runId) => RunPath(runId) + "/retry-failed";
 
+    public static string FanOutPath(string name) => $"/hangfire/fanout?name={Uri.EscapeDataString(name)}";
+
+    public static string RetryFailedRunsPath(string name, DateTimeOffset from, DateTimeOffset to) =>
+        $"/hangfire/fanout/retry-failed-runs?name={Uri.EscapeDataString(name)}&from={Uri.EscapeDataString(from.UtcDateTime.ToString("O"))}&to={Uri.EscapeDataString(to.UtcDateTime.ToString("O"))}";
+
     public async Task<(HttpStatusCode Status, string Html)> GetAsync(string path, IEnumerable<(string Name, string Value)>? headers = null)
     {
         using var response = await SendAsync(HttpMethod.Get, path, headers);
@@ -38,10 +43,13 @@ public sealed partial class DashboardClient : IDisposable
         return (header.Groups[1].Value, WebUtility.HtmlDecode(token.Groups[1].Value));
     }
 
-    public async Task<HttpStatusCode> PostAsync(string path, IEnumerable<(string Name, string Value)>? headers = null)
+    public async Task<HttpStatusCode> PostAsync(string path, IEnumerable<(string Name, string Value)>? headers = null) =>
+        (await PostReadingAsync(path, headers)).Status;
+
+    public async Task<(HttpStatusCode Status, string Body)> PostReadingAsync(string path, IEnumerable<(string Name, string Value)>? headers = null)
     {
         using var response = await SendAsync(HttpMethod.Post, path, headers);
-        return response.StatusCode;
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, IEnumerable<(string Name, string Value)>? headers)

@@ -45,14 +45,7 @@ public abstract class IdempotentSendTests(StorageUnderTest storage) : StorageMat
         await using var host = await StartAsync(Declare, services => services.AddSingleton(recorder), workers: 8);
         var items = Enumerable.Range(0, 5).Select(i => $"t-{i}").ToArray();
 
-        using var start = new ManualResetEventSlim();
-        var sends = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
-        {
-            start.Wait();
-            return await host.Client.SendManyAsync(Event, items, new FanOutSendOptions { IdempotencyKey = "import-2026-12-01" });
-        })).ToList();
-        start.Set();
-        var runIds = await Task.WhenAll(sends);
+        var runIds = await AllAtOnceAsync(20, _ => host.Client.SendManyAsync(Event, items, new FanOutSendOptions { IdempotencyKey = "import-2026-12-01" }));
 
         runIds.Distinct().Should().ContainSingle("exactly one of the racing sends starts a run");
         await WaitCompletedAsync(host, runIds[0]);
@@ -111,12 +104,13 @@ public abstract class IdempotentSendTests(StorageUnderTest storage) : StorageMat
             services => services.AddSingleton(recorder).AddSingleton(TestItems.Numbered(3)));
         var options = new FanOutSendOptions { IdempotencyKey = "rerun-after-incident-12" };
 
-        var runIds = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => host.Client.TriggerAsync("nightly", options))));
+        var runIds = await AllAtOnceAsync(10, _ => host.Client.TriggerAsync("nightly", options));
         var otherFanOutKey = await host.Client.SendAsync(Event, "t-9", options);
 
         runIds.Distinct().Should().ContainSingle();
         otherFanOutKey.Should().NotBe(runIds[0], "a trigger's key is per cron fan-out, a send's per event");
         await WaitCompletedAsync(host, runIds[0]);
+        await WaitCompletedAsync(host, otherFanOutKey);
         (await host.Services.GetRequiredService<IFanOutRuns>().ListAsync("nightly")).Should().ContainSingle();
         JobCensus.DispatchResults(host.Storage).Should().ContainSingle("one dispatch job was enqueued");
         recorder.CountOf("notify").Should().Be(4, "three items of the one triggered run, and the send");
@@ -195,6 +189,31 @@ public abstract class IdempotentSendTests(StorageUnderTest storage) : StorageMat
         await Wait.UntilAsync(async () => (await runs.GetAsync(runId))?.Status == FanOutRunStatus.Completed, Timeout, () => $"run {runId} to complete");
     }
 
+    /// <summary>
+    /// Makes <paramref name="count"/> calls at the same instant, each on a thread of its own released by one barrier: the
+    /// thread pool, growing slowly on a small machine, would otherwise run them nearly one after the other.
+    /// </summary>
+    protected static Task<string[]> AllAtOnceAsync(int count, Func<int, Task<string>> call)
+    {
+        var barrier = new Barrier(count);
+        var calls = Enumerable.Range(0, count).Select(i => Task.Factory.StartNew(
+            () =>
+            {
+                barrier.SignalAndWait();
+                return call(i).GetAwaiter().GetResult();
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToList();
+        return Task.WhenAll(calls).ContinueWith(
+            done =>
+            {
+                barrier.Dispose();
+                return done.GetAwaiter().GetResult();
+            },
+            TaskScheduler.Default);
+    }
+
     protected static async IAsyncEnumerable<string> Stream(params string[] items)
     {
         foreach (var item in items)
@@ -230,8 +249,7 @@ public sealed class IdempotentSendOnPostgreSql(PostgresServer server) : Idempote
         var items = Enumerable.Range(0, 4).Select(i => $"t-{i}").ToArray();
         var options = new FanOutSendOptions { IdempotencyKey = "payment-9f2c" };
 
-        var runIds = await Task.WhenAll(Enumerable.Range(0, 10).SelectMany(_ => new[] { first, second })
-            .Select(host => Task.Run(() => host.Client.SendManyAsync(Event, items, options))));
+        var runIds = await AllAtOnceAsync(20, i => (i % 2 == 0 ? first : second).Client.SendManyAsync(Event, items, options));
 
         runIds.Distinct().Should().ContainSingle("the key is held in the shared storage, under its lock");
         await WaitCompletedAsync(first, runIds[0]);

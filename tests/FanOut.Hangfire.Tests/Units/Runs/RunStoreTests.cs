@@ -38,7 +38,7 @@ public sealed class RunStoreTests : IDisposable
 
         var record = _runs.Find(_connection, RunId);
 
-        record.Should().BeEquivalentTo(new RunRecord(RunId, "cron", FanOutId, Event, "pending", HandlerIds, null, null, 0, 0, null, null, 0, TriggeredAt: UnitClock.T0), o => o.ComparingByMembers<RunRecord>());
+        record.Should().BeEquivalentTo(new RunRecord(RunId, "cron", FanOutId, Event, "pending", HandlerIds, null, null, 0, 0, null, null, 0, TriggeredAt: UnitClock.T0, IsManualTrigger: true), o => o.ComparingByMembers<RunRecord>());
         Listed(FanOutId).Should().Equal(RunId);
         Watched().Should().Contain(RunId);
     }
@@ -55,6 +55,7 @@ public sealed class RunStoreTests : IDisposable
         var record = _runs.Find(_connection, RunId)!;
         record.Status.Should().Be(RunRecord.Dispatching);
         record.DispatchStartedAt.Should().Be(UnitClock.T0 + TimeSpan.FromSeconds(3));
+        record.IsManualTrigger.Should().BeTrue("the start keeps the mark of the trigger");
         Listed(FanOutId).Should().Equal([RunId], "the pending run was listed when it was triggered");
         Watched().Should().Contain(RunId);
     }
