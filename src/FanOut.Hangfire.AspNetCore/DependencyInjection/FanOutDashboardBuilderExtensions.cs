@@ -9,9 +9,10 @@ public static class FanOutDashboardBuilderExtensions
     /// <summary>
     /// Adds a <b>Fan-out</b> item to the Hangfire dashboard's navigation, with the pages behind it: every cron fan-out,
     /// event and handler, the limits the handlers draw on (what each allows, the calls holding its slots, the jobs waiting
-    /// and its busiest keys), the recent runs with their progress, each run's counts (the jobs waiting for a slot among
-    /// them) and failed items, and its Retry failed button; and makes Hangfire's own job page show a job waiting for a
-    /// slot readably. <c>app.MapHangfireDashboard()</c> then serves them, behind the dashboard's own authorization filters.
+    /// and its busiest keys), the recent runs with their progress, each run's counts (the jobs waiting for their next
+    /// retry and for a slot among them) and failed items with the last lines their handler logged, and its Retry failed
+    /// button; and makes Hangfire's own job page show a job waiting for a slot readably, and what a child job's handler
+    /// logged during each attempt. <c>app.MapHangfireDashboard()</c> then serves them, behind the dashboard's own authorization filters.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddFanOut</c>.</param>
     /// <returns>The builder, to chain further declarations.</returns>
