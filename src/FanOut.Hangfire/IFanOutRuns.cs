@@ -21,7 +21,7 @@ public interface IFanOutRuns
     /// <returns>The run, or null when no run has this id (or its record expired).</returns>
     Task<FanOutRun?> GetAsync(string runId, CancellationToken cancellationToken = default);
 
-    /// <summary>Gets the jobs of a run that failed with no retries left, with their error messages.</summary>
+    /// <summary>Gets the jobs of a run that failed with no retries left, with their error messages and what their handler logged during the last attempt (<see cref="FanOutFailedItem.Log"/>).</summary>
     /// <param name="runId">The run's id.</param>
     /// <param name="count">How many to return, at most.</param>
     /// <param name="cancellationToken">Stops the read between two storage calls.</param>

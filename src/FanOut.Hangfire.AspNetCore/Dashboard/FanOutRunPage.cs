@@ -196,7 +196,7 @@ internal sealed class FanOutRunPage(FanOutRunModel model) : FanOutPage
         var shown = log.Entries.Skip(Math.Max(0, log.Entries.Count - LastLinesShown)).ToList();
         html.Append($"<tr class=\"fanout-item-log\" data-log-for=\"{item.JobId}\"><td></td><td colspan=\"4\">");
         html.Append($"<small class=\"text-muted\">Last {shown.Count:N0} of {log.Entries.Count + log.DroppedEntries:N0} lines logged by attempt {log.Attempt:N0} (");
-        html.Append($"<a href=\"{Url.JobDetails(item.JobId)}#fanout-job-log\">all on the job's page</a>)</small><pre class=\"fanout-log\">");
+        html.Append($"<a href=\"{Url.JobDetails(item.JobId)}#{JobLogRenderer.SectionId}\">all on the job's page</a>)</small><pre class=\"fanout-log\" style=\"white-space: pre-wrap;\">");
         foreach (var entry in shown)
         {
             html.Append($"{JobLogRenderer.LineOf(entry)}\n");

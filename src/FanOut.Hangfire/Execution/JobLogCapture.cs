@@ -93,30 +93,39 @@ internal sealed class JobLogCapture
             return entry;
         }
 
-        var message = messageBytes > _maxBytes ? Shorten(entry.Message, _maxBytes) : entry.Message;
-        var room = _maxBytes - Encoding.UTF8.GetByteCount(message);
-        var exception = entry.Exception is null || room <= 0 ? null : Shorten(entry.Exception, room);
+        var message = Shorten(entry.Message, _maxBytes) ?? string.Empty;
+        var exception = entry.Exception is null ? null : Shorten(entry.Exception, _maxBytes - Encoding.UTF8.GetByteCount(message));
         bytes = Encoding.UTF8.GetByteCount(message) + (exception is null ? 0 : Encoding.UTF8.GetByteCount(exception));
-        return new FanOutLogEntry(entry.Timestamp, entry.Level, entry.Category, message, exception ?? (entry.Exception is null ? null : Cut));
+        return new FanOutLogEntry(entry.Timestamp, entry.Level, entry.Category, message, exception);
     }
 
-    private static string Shorten(string text, int maxBytes)
+    /// <summary>The text, or as much of it as fits in <paramref name="maxBytes"/> with the cut marked; null when not even the mark fits.</summary>
+    private static string? Shorten(string text, int maxBytes)
     {
         if (Encoding.UTF8.GetByteCount(text) <= maxBytes)
         {
             return text;
         }
 
-        var length = Math.Min(text.Length, Math.Max(0, maxBytes - Cut.Length * 3));
-        while (length > 0 && Encoding.UTF8.GetByteCount(text.AsSpan(0, length)) + 3 > maxBytes)
+        var budget = maxBytes - Encoding.UTF8.GetByteCount(Cut);
+        if (budget < 0)
         {
-            length--;
+            return null;
         }
 
-        // Never split a surrogate pair.
-        if (length > 0 && char.IsHighSurrogate(text[length - 1]))
+        // One pass, a character (or surrogate pair) at a time, so a cut never splits one.
+        var (used, length) = (0, 0);
+        while (length < text.Length)
         {
-            length--;
+            var step = char.IsHighSurrogate(text[length]) && length + 1 < text.Length ? 2 : 1;
+            var size = Encoding.UTF8.GetByteCount(text.AsSpan(length, step));
+            if (used + size > budget)
+            {
+                break;
+            }
+
+            used += size;
+            length += step;
         }
 
         return string.Concat(text.AsSpan(0, length), Cut);

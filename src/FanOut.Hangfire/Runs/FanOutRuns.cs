@@ -142,13 +142,18 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         return record is null ? null : ToRun(connection, record, cancellationToken);
     }
 
-    internal static FanOutRun ToRun(IStorageConnection connection, RunRecord record, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The run with its counts. <paramref name="retries"/> false leaves out the jobs waiting for a retry (read as 0),
+    /// for the completion monitor, which polls every open run and needs only what is in flight: a read fewer a handler,
+    /// and three while some of its jobs wait for a retry.
+    /// </summary>
+    internal static FanOutRun ToRun(IStorageConnection connection, RunRecord record, CancellationToken cancellationToken = default, bool retries = true)
     {
         var handlers = new List<FanOutHandlerProgress>(record.HandlerIds.Count);
         foreach (var handlerId in record.HandlerIds)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var retrying = RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Retrying);
+            var retrying = retries ? RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Retrying) : 0;
             handlers.Add(new FanOutHandlerProgress(
                 handlerId,
                 record.DispatchedItems,

@@ -115,7 +115,7 @@ internal sealed partial class RunCompletionMonitor(
 
     /// <summary>The run with its counts when its dispatch ended and every job is in a final state; otherwise null.</summary>
     private static FanOutRun? CompletedRun(IStorageConnection connection, RunRecord record) =>
-        record.DispatchEnded && FanOutRuns.ToRun(connection, record) is { InFlight: 0 } run ? run : null;
+        record.DispatchEnded && FanOutRuns.ToRun(connection, record, retries: false) is { InFlight: 0 } run ? run : null;
 
     private static void Close(IStorageConnection connection, string runId)
     {

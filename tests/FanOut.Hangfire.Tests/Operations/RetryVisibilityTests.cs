@@ -20,13 +20,7 @@ public abstract class RetryVisibilityMatrix(StorageUnderTest storage) : StorageM
     public async Task Retrying_AHandlerThatAlwaysThrows_CountsEveryJobAsWaitingForItsRetry_WithTheNextAttemptsTime()
     {
         var recorder = new Recorder();
-        await using var host = await StartAsync(
-            fanOut => fanOut.AddHandler<AlwaysFailingHandler>("notify", on: Event, h =>
-            {
-                h.RetryAttempts = 3;
-                h.RetryDelays.Add(LongDelay);
-            }),
-            services => services.AddSingleton(recorder));
+        await using var host = await StartFailingAsync(recorder, retries: 3, LongDelay);
         var runs = host.Services.GetRequiredService<IFanOutRuns>();
 
         var sentAt = DateTimeOffset.UtcNow;
@@ -53,13 +47,7 @@ public abstract class RetryVisibilityMatrix(StorageUnderTest storage) : StorageM
     public async Task Retrying_UntilTheRetriesRunOut_EndsWithNoneWaiting_AndEveryJobFailed()
     {
         var recorder = new Recorder();
-        await using var host = await StartAsync(
-            fanOut => fanOut.AddHandler<AlwaysFailingHandler>("notify", on: Event, h =>
-            {
-                h.RetryAttempts = 2;
-                h.RetryDelays.Add(TimeSpan.FromSeconds(1));
-            }),
-            services => services.AddSingleton(recorder));
+        await using var host = await StartFailingAsync(recorder, retries: 2, TimeSpan.FromSeconds(1));
         var runs = host.Services.GetRequiredService<IFanOutRuns>();
 
         var runId = await host.Client.SendManyAsync(Event, ["acct-1", "acct-2", "acct-3"]);
@@ -79,6 +67,16 @@ public abstract class RetryVisibilityMatrix(StorageUnderTest storage) : StorageM
         run.NextRetryAt.Should().BeNull();
         seenRetrying.Should().BeInRange(1, 3, "while the jobs waited (a second each) for their retries, the run said so, and never counted more jobs than it has");
     }
+
+    /// <summary>A host whose one handler always throws, retrying <paramref name="retries"/> times after <paramref name="delay"/>.</summary>
+    private Task<TestHost> StartFailingAsync(Recorder recorder, int retries, TimeSpan delay) =>
+        StartAsync(
+            fanOut => fanOut.AddHandler<AlwaysFailingHandler>("notify", on: Event, h =>
+            {
+                h.RetryAttempts = retries;
+                h.RetryDelays.Add(delay);
+            }),
+            services => services.AddSingleton(recorder));
 
     private static async Task<FanOutRun> WaitForAsync(IFanOutRuns runs, string runId, Func<FanOutRun, bool> condition, string what)
     {
