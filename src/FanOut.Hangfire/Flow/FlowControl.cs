@@ -454,7 +454,7 @@ internal sealed partial class FlowControl(
         {
             // Its handler is paused: it leaves the limit's line for its handler's, holding no slot, and the slot goes on.
             Apply(scope, view.Connection, transaction, jobId, data, FanOutWaitingState.ForPause(handler.Id));
-            return false;
+            return Released.No;
         }
 
         view.Admit(transaction, jobId, key);
