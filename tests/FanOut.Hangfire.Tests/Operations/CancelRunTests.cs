@@ -76,7 +76,7 @@ public abstract class CancelRunTests(StorageUnderTest storage) : StorageMatrixTe
 
         var result = await Runs(host).CancelAsync(runId);
 
-        result.JobsDeleted.Should().Be(296, "the 292 enqueued jobs and the 4 scheduled retries");
+        result.JobsDeleted.Should().BeInRange(280, 296, "the 292 enqueued jobs and the 4 scheduled retries, less any a worker moved on meanwhile (deleted by the filter instead)");
         var run = await WaitForCompletionAsync(host, runId);
         run.Status.Should().Be(FanOutRunStatus.Cancelled);
         (run.Deleted + run.Succeeded + run.Failed).Should().Be(300);
