@@ -25,7 +25,7 @@ public sealed class FanOutCancelResult
     public long JobsDeleted { get; }
 
     /// <summary>
-    /// Gets how many jobs of the run were waiting for a slot of a limit or a throttled start when this call returned. They
+    /// Gets how many jobs of the run were waiting for a slot of a limit, a throttled start or their paused handler when this call returned. They
     /// cannot start any more (the limits pass over a cancelled run's jobs); every server's watch deletes them in the
     /// background, many to a transaction, and the run completes once they are gone.
     /// </summary>

@@ -161,6 +161,13 @@ public sealed class TestHost : IAsyncDisposable
         host.Dispose();
         (storage as IDisposable)?.Dispose();
 
+        // Each test has a database of its own, and its pool would keep idle connections open for minutes: many tests in
+        // a row would reach the server's max_connections. Idle ones are closed now; those in use close when returned.
+        if (storage is PostgreSqlStorage)
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+        }
+
         // AddHangfire points Hangfire's static log provider at this host's logger factory, now disposed.
         global::Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
     }

@@ -107,6 +107,7 @@ internal sealed partial class RunCancellation(
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     deleted += DeleteWaiting(connection, record.RunId, handlerId, cancellationToken);
+                    deleted += DeletePaused(connection, record.RunId, handlerId, cancellationToken);
                 }
             }
             catch (TimeoutException ex)
@@ -150,7 +151,25 @@ internal sealed partial class RunCancellation(
     }
 
     private static long Waiting(IStorageConnection connection, RunRecord record) =>
-        record.HandlerIds.Sum(h => RunStore.Outcome(connection, record.RunId, h, RunOutcomesAttribute.Waiting));
+        record.HandlerIds.Sum(h =>
+            RunStore.Outcome(connection, record.RunId, h, RunOutcomesAttribute.Waiting)
+            + RunStore.Outcome(connection, record.RunId, h, RunOutcomesAttribute.Paused));
+
+    /// <summary>Deletes the run's jobs waiting for their paused handler: they hold no slot, so each is a state change of its own.</summary>
+    private long DeletePaused(IStorageConnection connection, string runId, string handlerId, CancellationToken cancellationToken)
+    {
+        var deleted = 0L;
+        foreach (var jobId in connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, RunOutcomesAttribute.Paused)) ?? [])
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (hangfire.ChangeState(jobId, CancelledRuns.DeletedFor(runId), FanOutWaitingState.StateName) is DeletedState)
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
 
     private long DeleteWaiting(IStorageConnection connection, string runId, string handlerId, CancellationToken cancellationToken)
     {

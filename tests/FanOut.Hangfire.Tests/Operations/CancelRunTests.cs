@@ -209,6 +209,29 @@ public abstract class CancelRunTests(StorageUnderTest storage) : StorageMatrixTe
         recorder.Calls.Should().HaveCount(2, "only the completed send's items ran");
     }
 
+    [Fact]
+    public async Task Cancel_RunOfAPausedHandler_DeletesItsPausedJobs_AndEndsCancelledWithoutAResume()
+    {
+        var recorder = new Recorder();
+        await using var host = await StartAsync(
+            fanOut => fanOut.AddHandler<RecordingHandler>("audit", on: OtherEvent),
+            services => services.AddSingleton(recorder));
+        var control = host.Services.GetRequiredService<IFanOutControl>();
+        await control.PauseHandlerAsync("audit");
+        var runId = await host.Client.SendManyAsync(OtherEvent, TestItems.Numbered(12, "p-").Ids);
+        await Wait.UntilAsync(() => Read(host, runId) is { } r && r.Handlers[0].Paused == 12, Timeout, () => Describe(Read(host, runId)));
+
+        var result = await Runs(host).CancelAsync(runId);
+
+        result.Outcome.Should().Be(FanOutCancelOutcome.Cancelled);
+        var run = await WaitForCompletionAsync(host, runId);
+        run.Status.Should().Be(FanOutRunStatus.Cancelled, "the paused jobs are deleted without waiting for the resume");
+        run.Deleted.Should().Be(12);
+        run.Handlers[0].Paused.Should().Be(0);
+        await control.ResumeHandlerAsync("audit");
+        recorder.Calls.Should().BeEmpty("every job of the cancelled run was deleted while its handler was paused");
+    }
+
     /// <summary>The completions told, once the completion job (enqueued as the run completed) has run.</summary>
     private static async Task<IReadOnlyCollection<FanOutCompletion>> CompletionsAsync(TestHost host)
     {
