@@ -21,7 +21,9 @@ public sealed class RetryAndLogBrowserTests(ITestOutputHelper output)
         await using var server = await DashboardServer.StartAsync(retries: true);
         var retryingRun = await server.RunWithRetryingJobsAsync();
         var loggedRun = await server.RunWithLoggedFailureAsync();
-        var brokenJob = server.Services.GetRequiredService<ChattyCalls>().JobOf("broken-1");
+        // Both runs have an item broken-1: the job to follow is the logged run's failed one.
+        var brokenJob = (await server.Services.GetRequiredService<IFanOutRuns>().GetFailedItemsAsync(loggedRun))
+            .Single(f => f.ItemKey == "broken-1").JobId;
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
         var page = await Chromium.NewPageAsync(browser);
