@@ -7,12 +7,18 @@ public sealed class FanOutContext
     private readonly Lazy<int> _attempt;
 
     internal FanOutContext(string runId, string eventName, string handlerId, string itemKey, Func<int> attempt, string jobId)
+        : this(runId, eventName, handlerId, itemKey, new Lazy<int>(attempt, LazyThreadSafetyMode.ExecutionAndPublication), jobId)
+    {
+    }
+
+    // The items of one batch share their job's attempt, read once.
+    internal FanOutContext(string runId, string eventName, string handlerId, string itemKey, Lazy<int> attempt, string jobId)
     {
         RunId = runId;
         EventName = eventName;
         HandlerId = handlerId;
         ItemKey = itemKey;
-        _attempt = new Lazy<int>(attempt, LazyThreadSafetyMode.ExecutionAndPublication);
+        _attempt = attempt;
         JobId = jobId;
         IdempotencyKey = $"{runId}/{handlerId}/{itemKey}";
     }

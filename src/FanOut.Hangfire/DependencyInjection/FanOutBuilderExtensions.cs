@@ -70,23 +70,37 @@ public static class FanOutBuilderExtensions
         string id,
         string on,
         Action<FanOutHandlerOptions>? configure = null)
-        where THandler : class
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        Names.ThrowIfInvalidId(id, "handler id", nameof(id));
-        Names.ThrowIfInvalidId(on, $"event name of handler '{id}'", nameof(on));
+        where THandler : class =>
+        AddHandlerOfKind<THandler>(builder, id, on, configure, batch: false);
 
-        var itemType = ItemTypeOf(typeof(THandler), typeof(IFanOutHandler<>), nameof(THandler));
-        DeclarationsOf(builder).Add(new HandlerDeclaration(id, on, typeof(THandler), itemType));
-
-        builder.Services.TryAddScoped<THandler>();
-        if (configure is not null)
-        {
-            builder.Services.AddOptions<FanOutHandlerOptions>(id).Configure(configure);
-        }
-
-        return builder;
-    }
+    /// <summary>
+    /// Declares a batch handler: the items sent as <paramref name="on"/> are handed over up to
+    /// <see cref="FanOutHandlerOptions.MaxBatchSize"/> (100) at a time, each batch of one run in one Hangfire job, with an
+    /// outcome per item: only the items that failed are retried. Batch and item handlers may listen to one event side by
+    /// side; each gets every item.
+    /// </summary>
+    /// <typeparam name="THandler">
+    /// A class implementing <see cref="IFanOutBatchHandler{TItem}"/>, resolved from DI in a scope per job (registered as
+    /// scoped unless already registered).
+    /// </typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="id">
+    /// The handler's id: letters, digits, '-', '_', '.' and '/', unique among handlers of both kinds. Stored in every job
+    /// it gets, so keep it stable.
+    /// </param>
+    /// <param name="on">The event the handler listens to.</param>
+    /// <param name="configure">
+    /// Sets further options: the batch size and key, retry attempts and delays, queue, concurrency limits and throttle (a
+    /// limit counts calls, so one batch takes one slot).
+    /// </param>
+    /// <returns>The builder, to chain further declarations.</returns>
+    public static IFanOutBuilder AddBatchHandler<THandler>(
+        this IFanOutBuilder builder,
+        string id,
+        string on,
+        Action<FanOutHandlerOptions>? configure = null)
+        where THandler : class =>
+        AddHandlerOfKind<THandler>(builder, id, on, configure, batch: true);
 
     /// <summary>
     /// Declares a completion handler for the runs of a cron fan-out or of an event's sends: it is called once per run,
@@ -167,6 +181,25 @@ public static class FanOutBuilderExtensions
         builder is FanOutBuilder own
             ? own.Declarations
             : throw new ArgumentException("Use the builder returned by AddFanOut.", nameof(builder));
+
+    private static IFanOutBuilder AddHandlerOfKind<THandler>(IFanOutBuilder builder, string id, string on, Action<FanOutHandlerOptions>? configure, bool batch)
+        where THandler : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        Names.ThrowIfInvalidId(id, "handler id", nameof(id));
+        Names.ThrowIfInvalidId(on, $"event name of handler '{id}'", nameof(on));
+
+        var itemType = ItemTypeOf(typeof(THandler), batch ? typeof(IFanOutBatchHandler<>) : typeof(IFanOutHandler<>), nameof(THandler));
+        DeclarationsOf(builder).Add(new HandlerDeclaration(id, on, typeof(THandler), itemType) { IsBatch = batch });
+
+        builder.Services.TryAddScoped<THandler>();
+        if (configure is not null)
+        {
+            builder.Services.AddOptions<FanOutHandlerOptions>(id).Configure(configure);
+        }
+
+        return builder;
+    }
 
     private static Type ItemTypeOf(Type type, Type openInterface, string paramName)
     {

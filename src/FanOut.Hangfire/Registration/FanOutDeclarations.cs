@@ -59,6 +59,10 @@ internal sealed class FanOutDeclarations
 
 internal sealed record CronDeclaration(string Id, string EventName, Type SourceType, Type ItemType);
 
-internal sealed record HandlerDeclaration(string Id, string EventName, Type HandlerType, Type ItemType);
+internal sealed record HandlerDeclaration(string Id, string EventName, Type HandlerType, Type ItemType)
+{
+    /// <summary>Whether the handler takes batches (<c>AddBatchHandler</c>) rather than one item a call.</summary>
+    public bool IsBatch { get; init; }
+}
 
 internal sealed record CompletionDeclaration(string Of, Type HandlerType);
