@@ -30,6 +30,10 @@ public sealed class StoredContractTests
             ["System.String handlerId", "System.String runId", "System.String itemKey", "System.String itemJson", "Hangfire.Server.PerformContext context", "System.Threading.CancellationToken cancellationToken"]
         },
         {
+            typeof(FanOutBatchJob), "FanOut.Hangfire.Jobs.FanOutBatchJob", "ExecuteAsync",
+            ["System.String handlerId", "System.String runId", "System.String batchKey", "System.String[] itemKeys", "System.String[] itemsJson", "Hangfire.Server.PerformContext context", "System.Threading.CancellationToken cancellationToken"]
+        },
+        {
             typeof(FanOutCompletionJob), "FanOut.Hangfire.Jobs.FanOutCompletionJob", "RunAsync",
             ["System.String name", "System.String runId", "System.Int32 completion", "System.Threading.CancellationToken cancellationToken"]
         },
@@ -58,6 +62,34 @@ public sealed class StoredContractTests
         job.Args.Should().Equal(["send-slack", "run-1", "acct-42", "\"acct-42\"", null, CancellationToken.None], "the item job's argument order {0}", Why);
         ItemJobCodec.Instance.TryRead(job, out var read).Should().BeTrue();
         read.Should().Be(args);
+    }
+
+    [Fact]
+    public void BatchJob_StoresItsArgumentsInOrder_ReadsThemBack_AndCountsEachItemAsAMemberOfItsJob()
+    {
+        var args = new BatchJobArgs("bulk-email", "run-4", "T-42", ["acct-1", "acct-2"], ["\"acct-1\"", "\"acct-2\""]);
+
+        var job = BatchJobCodec.Instance.Create(Hangfire(), args, "email");
+
+        job.Args.Should().BeEquivalentTo(
+            new object?[] { "bulk-email", "run-4", "T-42", new[] { "acct-1", "acct-2" }, new[] { "\"acct-1\"", "\"acct-2\"" }, null, CancellationToken.None },
+            o => o.WithStrictOrdering(),
+            "the batch job's argument order {0}", Why);
+        BatchJobCodec.Instance.TryRead(job, out var read).Should().BeTrue();
+        (read!.HandlerId, read.RunId, read.BatchKey, read.Count).Should().Be(("bulk-email", "run-4", "T-42", 2));
+        read.ItemKeys.Should().Equal("acct-1", "acct-2");
+        BatchJobCodec.Instance.TryRead(BatchJobCodec.Instance.Create(Hangfire(), args with { BatchKey = null }, "email"), out var unkeyed).Should().BeTrue();
+        unkeyed!.BatchKey.Should().BeNull("a batch handler without a batch key stores none");
+        ItemJobCodec.Instance.TryRead(job, out _).Should().BeFalse();
+        ChildJobs.TryRead(job, out var lead).Should().BeTrue();
+        lead.Should().Be(new ItemJobArgs("bulk-email", "run-4", "acct-1", "\"acct-1\""), "the batch's first item speaks for it to the filters");
+
+        OutcomeMembers.Of("123", 7).Should().Be("123#7", "a batch item's member of the run's outcome sets {0}", Why);
+        OutcomeMembers.Parse("123#7").Should().Be(("123", (int?)7));
+        OutcomeMembers.Parse("123").Should().Be(("123", (int?)null), "an item job's member is its id");
+        StorageKeys.BatchProgress("123").Should().Be("fanout:batch:123", "the hash of a batch's item outcomes {0}", Why);
+        (BatchProgress.SucceededPrefix, BatchProgress.ErrorPrefix).Should().Be(("ok:", "error:"), "the fields of that hash {0}", Why);
+        BatchDisplayNameAttribute.Of(job).Should().Be("bulk-email · 2 items (acct-1 …)", "the dashboard names a batch job by its handler, size and first item");
     }
 
     [Fact]
