@@ -118,7 +118,7 @@ internal sealed partial class CronDispatcher(
         {
             using var connection = hangfire.Storage.GetConnection();
             using var transaction = connection.CreateWriteTransaction();
-            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id), record, triggeredAt);
+            runs.Start(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id), record, triggeredAt, @event.BatchHandlerIds);
             transaction.Commit();
             record = null;
         }

@@ -107,7 +107,7 @@ internal sealed class FanOutClient(
                 "Triggered through IFanOutClient",
                 transaction =>
                 {
-                    runs.Pend(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id));
+                    runs.Pend(transaction, runId, RunRecord.CronKind, cron.Id, cron.EventName, @event.Handlers.Select(h => h.Id), @event.BatchHandlerIds);
                     if (key is not null)
                     {
                         idempotency.Write(transaction, cron.Id, key, runId);
@@ -131,7 +131,7 @@ internal sealed class FanOutClient(
             }
 
             using var transaction = connection.CreateWriteTransaction();
-            runs.Start(transaction, runId, RunRecord.SendKind, @event.Name, @event.Name, @event.Handlers.Select(h => h.Id));
+            runs.Start(transaction, runId, RunRecord.SendKind, @event.Name, @event.Name, @event.Handlers.Select(h => h.Id), batchHandlerIds: @event.BatchHandlerIds);
             if (key is not null)
             {
                 idempotency.Write(transaction, @event.Name, key, runId);

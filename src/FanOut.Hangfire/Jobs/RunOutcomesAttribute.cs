@@ -14,8 +14,9 @@ namespace FanOut.Hangfire.Jobs;
 /// aggregation that some storages do not keep exact under concurrency. Leaving a final state (a requeue from the
 /// dashboard, a retry of failed items) reopens the run. The jobs waiting for a slot and those waiting for their next
 /// retry are kept the same way, so a run's page tells them apart from the jobs running or queued. A batch job counts
-/// each of its items (<see cref="OutcomeMembers"/>): the items an attempt handled with success join the succeeded set
-/// in the state change that ends the attempt, and only the others take the job's new state.
+/// each of its items (<see cref="OutcomeMembers"/>: one member for all of them while they share a state): the items an
+/// attempt handled with success join the succeeded set in the state change that ends the attempt, and only the others
+/// take the job's new state.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilter
@@ -75,9 +76,12 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         }
 
         var jobId = context.BackgroundJob.Id;
-        var members = BatchJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var batch)
-            ? Enumerable.Range(0, batch.Count).Select(i => OutcomeMembers.Of(jobId, i)).ToList()
-            : [jobId];
+        var batch = BatchJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var read) ? read : null;
+
+        // A batch job's members are those it joined the set with: one for all its items, or one per item still to do.
+        var members = batch is null ? [jobId]
+            : outcome == Succeeded ? [OutcomeMembers.All(jobId, batch.Count)]
+            : MembersOf(jobId, batch, BatchProgress.Read(context.Connection, jobId).Done.Contains);
         foreach (var member in members)
         {
             transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, outcome), member);
@@ -114,7 +118,32 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
     {
         var jobId = context.BackgroundJob.Id;
         var attempt = BatchAttempts.Take(context.Storage, jobId);
-        if (attempt is not null && outcome != Succeeded)
+
+        // A job just dispatched has done nothing yet; any other reads what its items did unless its attempt said so.
+        IReadOnlySet<int> Stored() => context.OldStateName is null ? BatchOutcomes.None.Done : BatchProgress.Read(context.Connection, jobId).Done;
+
+        if (outcome == Succeeded)
+        {
+            // Every item has its outcome now: one member for all of them replaces those of items that succeeded before.
+            var before = attempt?.DoneBefore ?? Stored();
+            foreach (var index in before)
+            {
+                transaction.RemoveFromSet(StorageKeys.Outcome(batch.RunId, batch.HandlerId, Succeeded), OutcomeMembers.Of(jobId, index));
+            }
+
+            transaction.AddToSet(StorageKeys.Outcome(batch.RunId, batch.HandlerId, Succeeded), OutcomeMembers.All(jobId, batch.Count));
+            if (attempt is not { HadProgress: false })
+            {
+                // Written only by an attempt that did not finish the batch, so a first attempt that did has none to remove.
+                transaction.RemoveHash(StorageKeys.BatchProgress(jobId));
+            }
+
+            // A requeue of the job later runs every item again, as it would an item job.
+            Count(Succeeded, batch.HandlerId, batch.Count - before.Count);
+            return;
+        }
+
+        if (attempt is not null)
         {
             BatchProgress.Write(transaction, jobId, attempt);
             foreach (var index in attempt.Succeeded)
@@ -130,30 +159,8 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
             return;
         }
 
-        if (outcome == Succeeded)
-        {
-            // Every item has its outcome now. A requeue of the job later runs every item again, as it would an item job.
-            for (var index = 0; index < batch.Count; index++)
-            {
-                transaction.AddToSet(StorageKeys.Outcome(batch.RunId, batch.HandlerId, Succeeded), OutcomeMembers.Of(jobId, index));
-            }
-
-            if (attempt is not { HadProgress: false })
-            {
-                // Written only by an attempt that did not finish the batch, so a first attempt that did has none to remove.
-                transaction.RemoveHash(StorageKeys.BatchProgress(jobId));
-            }
-
-            Count(Succeeded, batch.HandlerId, attempt is null ? batch.Count : batch.Count - attempt.DoneBefore.Count);
-            return;
-        }
-
-        // A job just dispatched has done nothing yet; any other reads what its items did unless its attempt said so.
-        Func<int, bool> isDone = attempt is not null ? attempt.IsDone
-            : context.OldStateName is null ? _ => false
-            : BatchProgress.Read(context.Connection, jobId).Done.Contains;
-        var remaining = Enumerable.Range(0, batch.Count).Where(i => !isDone(i)).Select(i => OutcomeMembers.Of(jobId, i)).ToList();
-
+        Func<int, bool> isDone = attempt is not null ? attempt.IsDone : Stored().Contains;
+        var members = MembersOf(jobId, batch, isDone);
         var score = 0.0;
         if (context.NewState is FanOutWaitingState { Paused: not null })
         {
@@ -165,7 +172,7 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
             score = DueOf(context.NewState);
         }
 
-        foreach (var member in remaining)
+        foreach (var member in members)
         {
             transaction.AddToSet(StorageKeys.Outcome(batch.RunId, batch.HandlerId, outcome), member, score);
         }
@@ -175,7 +182,16 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
             expiring.ExpireHash(StorageKeys.BatchProgress(jobId), registry.Options.RunRetention);
         }
 
-        Count(outcome, batch.HandlerId, remaining.Count);
+        Count(outcome, batch.HandlerId, members.Sum(m => OutcomeMembers.Parse(m).Count));
+    }
+
+    // The members a batch job's items still to do stand as: one for all of them while none has an outcome of its own.
+    private static List<string> MembersOf(string jobId, BatchJobArgs batch, Func<int, bool> isDone)
+    {
+        var remaining = Enumerable.Range(0, batch.Count).Where(i => !isDone(i)).ToList();
+        return remaining.Count == batch.Count
+            ? [OutcomeMembers.All(jobId, batch.Count)]
+            : remaining.Select(i => OutcomeMembers.Of(jobId, i)).ToList();
     }
 
     private static double DueOf(IState state)

@@ -154,15 +154,16 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         foreach (var handlerId in record.HandlerIds)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var retrying = retries ? RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Retrying) : 0;
+            var items = record.CountsItems(handlerId);
+            var retrying = retries ? RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Retrying, items) : 0;
             handlers.Add(new FanOutHandlerProgress(
                 handlerId,
                 record.DispatchedItems,
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Succeeded),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Failed),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Waiting),
-                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Paused),
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Succeeded, items),
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Failed, items),
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Deleted, items),
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Waiting, items),
+                RunStore.Outcome(connection, record.RunId, handlerId, RunOutcomesAttribute.Paused, items),
                 retrying,
                 retrying > 0 ? RunStore.NextRetryAt(connection, record.RunId, handlerId) : null));
         }
@@ -194,7 +195,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         foreach (var member in record is null ? [] : FailedMembers(connection, record).Take(count))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (jobId, index) = OutcomeMembers.Parse(member);
+            var (jobId, index) = member;
             if (!jobs.TryGetValue(jobId, out var view))
             {
                 view = FailedJobView.Read(connection, jobId);
@@ -228,21 +229,21 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
     }
 
     // Job ids are numbers on most storages: shorter first, then by text, orders them as numbers and any others stably; a
-    // batch's items follow each other in their order.
-    private static List<string> FailedMembers(IStorageConnection connection, RunRecord record) =>
+    // batch's items follow each other in their order. Each is (the job, the place of the batch item, or null).
+    private static List<(string JobId, int? Index)> FailedMembers(IStorageConnection connection, RunRecord record) =>
         record.HandlerIds
             .SelectMany(handlerId => connection.GetAllItemsFromSet(StorageKeys.Outcome(record.RunId, handlerId, RunOutcomesAttribute.Failed)) ?? [])
-            .Select(member => (Member: member, Parsed: OutcomeMembers.Parse(member)))
-            .OrderBy(m => m.Parsed.JobId.Length)
-            .ThenBy(m => m.Parsed.JobId, StringComparer.Ordinal)
-            .ThenBy(m => m.Parsed.Index)
-            .Select(m => m.Member)
+            .Select(OutcomeMembers.Parse)
+            .SelectMany(m => m.First is null ? [(m.JobId, (int?)null)] : m.Indices.Select(i => (m.JobId, (int?)i)))
+            .OrderBy(m => m.JobId.Length)
+            .ThenBy(m => m.JobId, StringComparer.Ordinal)
+            .ThenBy(m => m.Item2)
             .ToList();
 
     // Each failed job once, with how many of its items failed.
     private static List<FailedJob> FailedJobs(IStorageConnection connection, RunRecord record) =>
         FailedMembers(connection, record)
-            .GroupBy(member => OutcomeMembers.Parse(member).JobId, StringComparer.Ordinal)
+            .GroupBy(member => member.JobId, StringComparer.Ordinal)
             .Select(g => new FailedJob(g.Key, g.Count()))
             .ToList();
 

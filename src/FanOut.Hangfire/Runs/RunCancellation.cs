@@ -152,8 +152,8 @@ internal sealed partial class RunCancellation(
 
     private static long Waiting(IStorageConnection connection, RunRecord record) =>
         record.HandlerIds.Sum(h =>
-            RunStore.Outcome(connection, record.RunId, h, RunOutcomesAttribute.Waiting)
-            + RunStore.Outcome(connection, record.RunId, h, RunOutcomesAttribute.Paused));
+            RunStore.Outcome(connection, record.RunId, h, RunOutcomesAttribute.Waiting, record.CountsItems(h))
+            + RunStore.Outcome(connection, record.RunId, h, RunOutcomesAttribute.Paused, record.CountsItems(h)));
 
     /// <summary>Deletes the run's jobs waiting for their paused handler: they hold no slot, so each is a state change of its own.</summary>
     private long DeletePaused(IStorageConnection connection, string runId, string handlerId, CancellationToken cancellationToken)

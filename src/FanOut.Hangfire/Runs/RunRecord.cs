@@ -47,6 +47,12 @@ internal sealed record RunRecord(
 
     public bool IsCancelled => CancelledAt is not null;
 
+    /// <summary>The batch handlers of <see cref="HandlerIds"/>: their outcome sets count items by ranges (<c>Jobs.OutcomeMembers</c>).</summary>
+    public IReadOnlyList<string> BatchHandlerIds { get; init; } = [];
+
+    /// <summary>Whether <paramref name="handlerId"/>'s outcome sets are to be counted by the items their members stand for.</summary>
+    public bool CountsItems(string handlerId) => BatchHandlerIds.Contains(handlerId, StringComparer.Ordinal);
+
     /// <summary>
     /// Whether no more jobs will be dispatched for the run, so it can complete once they all end. A cancelled run's
     /// dispatch has ended once its dispatcher recorded that it stopped, or if it never started.

@@ -21,6 +21,9 @@ internal sealed class RunStore(TimeProvider time)
     internal const string EventField = "Event";
     internal const string StatusField = "Status";
     internal const string HandlersField = "Handlers";
+
+    /// <summary>The batch handlers among <see cref="HandlersField"/>, whose outcome sets count ranges of items (absent when none).</summary>
+    internal const string BatchHandlersField = "BatchHandlers";
     internal const string StartedField = "DispatchStartedAt";
     internal const string FinishedField = "DispatchFinishedAt";
     internal const string ItemsField = "DispatchedItems";
@@ -48,6 +51,7 @@ internal sealed class RunStore(TimeProvider time)
         }
 
         var handlers = hash.GetValueOrDefault(HandlersField);
+        var batchHandlers = hash.GetValueOrDefault(BatchHandlersField);
         var cancelledAt = ParseTime(hash.GetValueOrDefault(CancelledField));
         return new RunRecord(
             runId,
@@ -67,7 +71,10 @@ internal sealed class RunStore(TimeProvider time)
             ParseTime(hash.GetValueOrDefault(ResumeRequestedField)),
             cancelledAt,
             hash.GetValueOrDefault(SkipReasonField),
-            hash.GetValueOrDefault(TriggerField) == ManualTrigger);
+            hash.GetValueOrDefault(TriggerField) == ManualTrigger)
+        {
+            BatchHandlerIds = string.IsNullOrEmpty(batchHandlers) ? [] : batchHandlers.Split(','),
+        };
     }
 
     /// <summary>
@@ -100,9 +107,9 @@ internal sealed class RunStore(TimeProvider time)
     /// once, marked as a manual trigger; lists it and puts it under watch, as <see cref="Start"/> does for a run it did not
     /// see pending.
     /// </summary>
-    public void Pend(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds)
+    public void Pend(IWriteOnlyTransaction transaction, string runId, string kind, string name, string eventName, IEnumerable<string> handlerIds, IEnumerable<string>? batchHandlerIds = null)
     {
-        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
+        var fields = new Dictionary<string, string>
         {
             [KindField] = kind,
             [NameField] = name,
@@ -113,7 +120,8 @@ internal sealed class RunStore(TimeProvider time)
             [TriggerField] = ManualTrigger,
             [ItemsField] = "0",
             [JobsField] = "0",
-        });
+        };
+        transaction.SetRangeInHash(StorageKeys.Run(runId), WithBatchHandlers(fields, batchHandlerIds));
         List(transaction, runId, name);
         transaction.AddToSet(StorageKeys.OpenRuns, runId);
     }
@@ -131,10 +139,11 @@ internal sealed class RunStore(TimeProvider time)
         string eventName,
         IEnumerable<string> handlerIds,
         RunRecord? pending = null,
-        DateTimeOffset? triggeredAt = null)
+        DateTimeOffset? triggeredAt = null,
+        IEnumerable<string>? batchHandlerIds = null)
     {
         var now = Now();
-        transaction.SetRangeInHash(StorageKeys.Run(runId), new Dictionary<string, string>
+        var fields = new Dictionary<string, string>
         {
             [KindField] = kind,
             [NameField] = name,
@@ -145,7 +154,8 @@ internal sealed class RunStore(TimeProvider time)
             [TriggeredField] = triggeredAt is { } at ? Format(at) : now,
             [ItemsField] = "0",
             [JobsField] = "0",
-        });
+        };
+        transaction.SetRangeInHash(StorageKeys.Run(runId), WithBatchHandlers(fields, batchHandlerIds));
         if (pending?.Status != RunRecord.Pending)
         {
             List(transaction, runId, name);
@@ -211,13 +221,29 @@ internal sealed class RunStore(TimeProvider time)
         Expire(transaction, record, retention);
     }
 
+    // Written only for a run with batch handlers: other records stay as they were.
+    private static Dictionary<string, string> WithBatchHandlers(Dictionary<string, string> fields, IEnumerable<string>? batchHandlerIds)
+    {
+        if (batchHandlerIds?.ToList() is { Count: > 0 } ids)
+        {
+            fields[BatchHandlersField] = string.Join(',', ids);
+        }
+
+        return fields;
+    }
+
     public static IReadOnlyList<string> RecentRunIds(IStorageConnection connection, string name, int count) =>
         connection is JobStorageConnection listing
             ? listing.GetRangeFromList(StorageKeys.RunList(name), 0, Math.Max(0, count - 1))
             : [];
 
-    public static long Outcome(IStorageConnection connection, string runId, string handlerId, string outcome) =>
-        connection is JobStorageConnection counting
+    /// <summary>
+    /// How many items of a handler's run are in an outcome set: its size, or for a batch handler (<paramref name="items"/>
+    /// true), the items its members stand for (<see cref="OutcomeMembers"/>), read member by member.
+    /// </summary>
+    public static long Outcome(IStorageConnection connection, string runId, string handlerId, string outcome, bool items = false) =>
+        items ? (connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, outcome)) ?? []).Sum(m => (long)OutcomeMembers.Parse(m).Count)
+        : connection is JobStorageConnection counting
             ? counting.GetSetCount(StorageKeys.Outcome(runId, handlerId, outcome))
             : connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, outcome))?.Count ?? 0;
 

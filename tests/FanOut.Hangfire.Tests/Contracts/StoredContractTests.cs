@@ -85,8 +85,14 @@ public sealed class StoredContractTests
         lead.Should().Be(new ItemJobArgs("bulk-email", "run-4", "acct-1", "\"acct-1\""), "the batch's first item speaks for it to the filters");
 
         OutcomeMembers.Of("123", 7).Should().Be("123#7", "a batch item's member of the run's outcome sets {0}", Why);
-        OutcomeMembers.Parse("123#7").Should().Be(("123", (int?)7));
-        OutcomeMembers.Parse("123").Should().Be(("123", (int?)null), "an item job's member is its id");
+        OutcomeMembers.All("123", 100).Should().Be("123#0-99", "the member of all a batch's items {0}", Why);
+        OutcomeMembers.All("123", 1).Should().Be("123#0", "a batch of one item is its one item {0}", Why);
+        OutcomeMembers.Parse("123#7").Should().Be(new OutcomeMember("123", 7, 7));
+        OutcomeMembers.Parse("123#0-99").Should().Be(new OutcomeMember("123", 0, 99));
+        OutcomeMembers.Parse("123#0-99").Count.Should().Be(100);
+        OutcomeMembers.Parse("123").Should().Be(new OutcomeMember("123", null, null), "an item job's member is its id");
+        OutcomeMembers.Parse("123").Count.Should().Be(1);
+        RunStore.BatchHandlersField.Should().Be("BatchHandlers", "the field naming a run's batch handlers, whose sets count ranges {0}", Why);
         StorageKeys.BatchProgress("123").Should().Be("fanout:batch:123", "the hash of a batch's item outcomes {0}", Why);
         (BatchProgress.SucceededPrefix, BatchProgress.ErrorPrefix).Should().Be(("ok:", "error:"), "the fields of that hash {0}", Why);
         BatchDisplayNameAttribute.Of(job).Should().Be("bulk-email · 2 items (acct-1 …)", "the dashboard names a batch job by its handler, size and first item");
