@@ -3,8 +3,9 @@ namespace FanOut.Hangfire;
 /// <summary>A declared handler, with its options as resolved from code and configuration.</summary>
 public sealed class FanOutHandlerInfo
 {
-    internal FanOutHandlerInfo(string id, string eventName, Type handlerType, FanOutHandlerOptions options)
+    internal FanOutHandlerInfo(string id, string eventName, Type handlerType, FanOutHandlerOptions options, int? maxBatchSize = null)
     {
+        MaxBatchSize = maxBatchSize;
         Id = id;
         EventName = eventName;
         HandlerType = handlerType;
@@ -26,4 +27,7 @@ public sealed class FanOutHandlerInfo
 
     /// <summary>Gets how many times a failed call is retried before its job ends Failed.</summary>
     public int RetryAttempts { get; }
+
+    /// <summary>Gets, for a batch handler, the most items one call gets; null for an item handler.</summary>
+    public int? MaxBatchSize { get; }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Hangfire.Dashboard;
 
 namespace FanOut.Hangfire.Dashboard;
@@ -97,6 +98,11 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
             .ToHtml();
     }
 
+    private NonEscapedString BatchLabel(FanOutHandlerInfo handler) =>
+        handler.MaxBatchSize is { } size
+            ? Html.Raw(string.Create(CultureInfo.InvariantCulture, $" <span class=\"label label-info\" data-batch=\"{size}\" title=\"A batch handler: up to {size} items a call\">batches of {size}</span>"))
+            : Html.Raw(string.Empty);
+
     private void RenderEvents(HtmlBuilder html)
     {
         html.Append($"<h3>Events and handlers</h3>");
@@ -121,7 +127,7 @@ internal sealed class FanOutListPage(FanOutListModel model) : FanOutPage
                     first = false;
                 }
 
-                html.Append($"<td class=\"word-break\">{handler.Id}</td><td>{handler.Queue}</td>");
+                html.Append($"<td class=\"word-break\">{handler.Id}{BatchLabel(handler)}</td><td>{handler.Queue}</td>");
                 html.Append($"<td class=\"align-right min-width\">{handler.RetryAttempts}</td>");
                 if (model.Limits.Any)
                 {

@@ -19,7 +19,7 @@ internal sealed class FanOutCatalog(FanOutRegistry registry, FanOutWarnings warn
             .Select(e => new FanOutEventInfo(
                 e.Name,
                 e.ItemType,
-                [.. e.Handlers.Select(h => new FanOutHandlerInfo(h.Id, h.EventName, h.HandlerType, h.Options))],
+                [.. e.Handlers.Select(h => new FanOutHandlerInfo(h.Id, h.EventName, h.HandlerType, h.Options, h.Batch?.MaxSize))],
                 registry.FindCompletionHandler(e.Name))),
     ]);
 
