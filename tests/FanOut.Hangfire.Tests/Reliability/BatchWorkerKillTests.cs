@@ -102,12 +102,14 @@ public sealed class BatchWorkerKillTests(PostgresServer postgres, ITestOutputHel
             .BeEmpty("an item belongs to one batch job");
         calls.Where(c => !c.Finished).Select(c => c.Call).Distinct().Should()
             .BeSubsetOf(cut, "only calls the kill cut off left an item unfinished");
-        calls.Where(c => c.Attempt > 1).Should()
+        // A job the kill cut off may come back as attempt 2 with every item of its cut call: Hangfire's retry filter stores
+        // the retry count before the state change that would have committed the call's outcomes. The loop below checks those.
+        calls.Where(c => c.Attempt > 1 && !interrupted.Contains(c.JobId)).Should()
             .OnlyContain(c => NumberOf(c.Item) % FailEvery == 0, "a retry hands the handler the items that failed, never one that succeeded");
         calls.Where(c => c.Failed).Should()
             .OnlyContain(c => NumberOf(c.Item) % FailEvery == 0 && c.Attempt == 1, "items fail on their first attempt only, as the host was told");
         calls.Where(c => NumberOf(c.Item) % FailEvery == 0).GroupBy(c => c.Item).Should()
-            .OnlyContain(g => g.Any(c => c.Failed) && g.Any(c => c.Succeeded && c.Attempt == 2), "each such item failed once, then succeeded on its retry");
+            .OnlyContain(g => g.Any(c => c.Failed) && g.Any(c => c.Succeeded && c.Attempt == 2), "each such item failed in its first attempt, then succeeded on its retry");
 
         // At-least-once within the cut batches only: after an item's success was committed (its call was not cut), the
         // item is never handed over again; items handled twice belong to the batch jobs that were processing at the kill.
