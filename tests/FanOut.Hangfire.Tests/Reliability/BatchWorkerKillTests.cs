@@ -54,9 +54,9 @@ public sealed class BatchWorkerKillTests(PostgresServer postgres, ITestOutputHel
         {
             runId = await probe.SingleRunIdAsync("items");
             await Wait.UntilAsync(
-                async () => KillNow(await ItemCallsAsync(probe), second.Pid),
+                async () => KillNow(await ItemCallsAsync(probe), await probe.ProcessingJobsOfAsync(second.Pid), second.Pid),
                 TimeSpan.FromSeconds(120),
-                async () => $"{second.Name} to have finished a batch and to be running two; {Describe(await ItemCallsAsync(probe), second.Pid)}");
+                async () => $"{second.Name} to have committed a batch's outcomes and to be running two; {Describe(await ItemCallsAsync(probe), second.Pid)}");
 
             await second.KillAsync();
             interrupted = await probe.ProcessingJobsOfAsync(second.Pid);
@@ -141,12 +141,14 @@ public sealed class BatchWorkerKillTests(PostgresServer postgres, ITestOutputHel
 
     private static readonly string BatchJobType = typeof(FanOutBatchJob).FullName + ",%";
 
-    // Kill once the server has finished a batch (whose items must then never run again) and runs two batches now.
-    private static bool KillNow(List<ItemCall> calls, int pid)
+    // Kill once the server has a call whose outcome committed (its job left Processing there, or went on to another
+    // call), so items that must never run again, and runs two batches now.
+    private static bool KillNow(List<ItemCall> calls, List<long> processing, int pid)
     {
         var ofServer = calls.Where(c => c.Pid == pid).ToList();
-        return ofServer.GroupBy(c => c.Call).Count(g => g.All(c => c.Finished) && g.Count() == BatchSize) >= 1
-               && ofServer.Count(c => !c.Finished) >= 2;
+        var committed = ofServer.GroupBy(c => c.Call).Count(g =>
+            g.All(c => c.Finished) && (!processing.Contains(g.Key.JobId) || calls.Any(c => c.JobId == g.Key.JobId && c.Id > g.Max(k => k.Id))));
+        return committed >= 1 && ofServer.Count(c => !c.Finished) >= 2;
     }
 
     // A call cut by the kill: the last call the killed server made of each job it was processing when it died. (Such a
