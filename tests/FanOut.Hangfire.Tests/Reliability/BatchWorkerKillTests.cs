@@ -142,13 +142,13 @@ public sealed class BatchWorkerKillTests(PostgresServer postgres, ITestOutputHel
     private static readonly string BatchJobType = typeof(FanOutBatchJob).FullName + ",%";
 
     // Kill once the server has a call whose outcome committed (its job left Processing there, or went on to another
-    // call), so items that must never run again, and runs two batches now.
+    // call) twice over, so items that must never run again, and runs two batches now.
     private static bool KillNow(List<ItemCall> calls, List<long> processing, int pid)
     {
         var ofServer = calls.Where(c => c.Pid == pid).ToList();
         var committed = ofServer.GroupBy(c => c.Call).Count(g =>
             g.All(c => c.Finished) && (!processing.Contains(g.Key.JobId) || calls.Any(c => c.JobId == g.Key.JobId && c.Id > g.Max(k => k.Id))));
-        return committed >= 1 && ofServer.Count(c => !c.Finished) >= 2;
+        return committed >= 2 && ofServer.Count(c => !c.Finished) >= 2;
     }
 
     // A call cut by the kill: the last call the killed server made of each job it was processing when it died. (Such a
