@@ -51,8 +51,20 @@ internal static class HostFanOuts
                 o.Queue = DispatchQueue;
                 o.Enabled = false;
                 o.Overlap = FanOutOverlap.Wait;
-            })
-            .AddHandler<JournalHandler>(FirstHandler, on: Event, o => Configure(o, settings));
+            });
+        if (settings.BatchSize is { } batchSize)
+        {
+            fanOut.AddBatchHandler<JournalBatchHandler>(FirstHandler, on: Event, o =>
+            {
+                Configure(o, settings);
+                o.MaxBatchSize = batchSize;
+            });
+        }
+        else
+        {
+            fanOut.AddHandler<JournalHandler>(FirstHandler, on: Event, o => Configure(o, settings));
+        }
+
         if (settings.Handlers > 1)
         {
             fanOut.AddHandler<JournalHandler>(SecondHandler, on: Event, o => Configure(o, settings));

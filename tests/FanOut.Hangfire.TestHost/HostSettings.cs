@@ -34,8 +34,20 @@ internal sealed class HostSettings
     /// <summary>How many handlers listen to the event: 1 (<c>first</c>) or 2 (<c>first</c> and <c>second</c>).</summary>
     public int Handlers { get; set; } = 1;
 
-    /// <summary>How long each handler call works before it records that it finished.</summary>
+    /// <summary>How long each handler call works before it records that it finished; a batch handler, for each item.</summary>
     public TimeSpan HandlerDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// When set, handler <c>first</c> is a batch handler (<see cref="JournalBatchHandler"/>) of batches of at most this
+    /// many items; when unset, an item handler (<see cref="JournalHandler"/>). Handler <c>second</c> stays an item handler.
+    /// </summary>
+    public int? BatchSize { get; set; }
+
+    /// <summary>
+    /// With a batch handler, every item whose number (<see cref="JournalSource"/>) is a multiple of this is marked failed in
+    /// its call's first attempt, and succeeds in the next: a per-item failure, retried alone. None fails when 0.
+    /// </summary>
+    public int FailFirstAttemptEvery { get; set; }
 
     /// <summary>At most this many calls of each handler at once, across all servers; no limit when unset.</summary>
     public int? ConcurrencyLimit { get; set; }

@@ -20,7 +20,8 @@ internal sealed class Journal(NpgsqlDataSource database)
             job_id text NOT NULL,
             pid int NOT NULL,
             started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-            finished_at timestamptz);
+            finished_at timestamptz,
+            failed boolean NOT NULL DEFAULT false);
         CREATE TABLE IF NOT EXISTS reliability.dispatches (
             id bigserial PRIMARY KEY,
             fan_out text NOT NULL,
@@ -53,6 +54,10 @@ internal sealed class Journal(NpgsqlDataSource database)
 
     public Task ExecutionFinishedAsync(long id, CancellationToken cancellationToken) =>
         FinishAsync("UPDATE reliability.executions SET finished_at = clock_timestamp() WHERE id = $1", id, cancellationToken);
+
+    /// <summary>Records that a call finished by failing its item (a batch handler's per-item failure), not by handling it.</summary>
+    public Task ExecutionFailedAsync(long id, CancellationToken cancellationToken) =>
+        FinishAsync("UPDATE reliability.executions SET finished_at = clock_timestamp(), failed = true WHERE id = $1", id, cancellationToken);
 
     public Task<long> DispatchStartedAsync(FanOutSourceContext context, CancellationToken cancellationToken) =>
         InsertAsync(
