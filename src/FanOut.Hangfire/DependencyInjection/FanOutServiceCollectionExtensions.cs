@@ -78,7 +78,9 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<LimitStatusReader>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FlowMaintenance>());
         AddFlowStateChanger(services);
+        services.TryAddSingleton<HandlerCalls>();
         services.TryAddSingleton<ItemExecutor>();
+        services.TryAddSingleton<BatchExecutor>();
 
         // Each job's own logs: the provider keeps what a handler logs during its call (Execution/JobLogCapture).
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, JobLogProvider>());
@@ -96,6 +98,7 @@ public static class FanOutServiceCollectionExtensions
         // The stored jobs, activated by Hangfire in a DI scope per job: the scope is where handlers are resolved from.
         services.TryAddTransient(sp => new FanOutDispatchJob(sp.GetRequiredService<CronDispatcher>()));
         services.TryAddTransient(sp => new FanOutItemJob(sp.GetRequiredService<ItemExecutor>(), sp));
+        services.TryAddTransient(sp => new FanOutBatchJob(sp.GetRequiredService<BatchExecutor>(), sp));
         services.TryAddTransient(sp => new FanOutCompletionJob(sp.GetRequiredService<CompletionExecutor>(), sp));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FanOutStartup>());
 

@@ -71,7 +71,10 @@ public sealed class FanOutChunk
     /// <summary>Gets how many items the chunk holds.</summary>
     public int ItemCount => _items.Count;
 
-    /// <summary>Gets how many jobs the chunk creates: one per item and handler of the event.</summary>
+    /// <summary>
+    /// Gets how many jobs the chunk creates at most: one per item and handler of the event (a batch handler makes one per
+    /// batch, so fewer).
+    /// </summary>
     public int JobCount => _items.Count * _event.Handlers.Count;
 
     /// <summary>Gets the commit of the chunk before this one; this chunk may commit only once it completed successfully.</summary>
@@ -96,28 +99,19 @@ public sealed class FanOutChunk
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(beforeCommit);
 
-        var created = new List<(BackgroundJob Job, RegisteredHandler Handler)>(JobCount);
-        foreach (var item in _items)
-        {
-            foreach (var handler in _event.Handlers)
-            {
-                var job = ItemJobCodec.Instance.Create(_hangfire, new ItemJobArgs(handler.Id, RunId, item.Key, item.Json), handler.Options.Queue);
-                created.Add((_hangfire.CreateUninitialized(connection, job, _parameters.ToDictionary()), handler));
-            }
-        }
+        var created = ChunkJobs.Plan(_hangfire, RunId, _event, _items)
+            .Select(planned => (Job: _hangfire.CreateUninitialized(connection, planned.Job, _parameters.ToDictionary()), Planned: planned))
+            .ToList();
 
         if (_flow is null)
         {
             using var transaction = connection.CreateWriteTransaction();
-            foreach (var (backgroundJob, handler) in created)
+            foreach (var (backgroundJob, planned) in created)
             {
-                if (_paused.Contains(handler.Id))
+                if (!TryWriteUnlimited(connection, transaction, backgroundJob, planned))
                 {
-                    _hangfire.Apply(connection, transaction, backgroundJob, FanOutWaitingState.ForPause(handler.Id));
-                    continue;
+                    _hangfire.Enqueue(connection, transaction, backgroundJob, planned.Handler.Options.Queue, $"Dispatched by run {RunId}");
                 }
-
-                _hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, $"Dispatched by run {RunId}");
             }
 
             beforeCommit(transaction);
@@ -134,7 +128,7 @@ public sealed class FanOutChunk
     private void WriteLimitedJobs(
         FlowControl flow,
         IStorageConnection connection,
-        List<(BackgroundJob Job, RegisteredHandler Handler)> created,
+        List<(BackgroundJob Job, PlannedJob Planned)> created,
         Action<IWriteOnlyTransaction> beforeCommit)
     {
         FlowScope?.ReleaseLocks();
@@ -143,12 +137,11 @@ public sealed class FanOutChunk
         {
             using var transaction = connection.CreateWriteTransaction();
             var reason = $"Dispatched by run {RunId}";
-            foreach (var (backgroundJob, handler) in created)
+            foreach (var (backgroundJob, planned) in created)
             {
-                if (_paused.Contains(handler.Id))
+                var handler = planned.Handler;
+                if (TryWriteUnlimited(connection, transaction, backgroundJob, planned))
                 {
-                    // Its handler is paused: it waits for the resume, holding nothing of its limit.
-                    _hangfire.Apply(connection, transaction, backgroundJob, FanOutWaitingState.ForPause(handler.Id));
                     continue;
                 }
 
@@ -158,8 +151,7 @@ public sealed class FanOutChunk
                     continue;
                 }
 
-                var args = ItemJobCodec.Instance.TryRead(backgroundJob.Job, out var job) ? job : throw new InvalidOperationException("A child job was created without its arguments.");
-                var state = flow.Arrive(scope, transaction, backgroundJob.Id, handler, args.ItemKey, args.ItemJson);
+                var state = flow.Arrive(scope, transaction, backgroundJob.Id, handler, planned.LeadKey, planned.LeadJson);
                 using (scope.SettingState(backgroundJob.Id))
                 {
                     _hangfire.Apply(connection, transaction, backgroundJob, state ?? new global::Hangfire.States.EnqueuedState(handler.Options.Queue) { Reason = reason });
@@ -176,6 +168,25 @@ public sealed class FanOutChunk
             scope.Dispose();
             throw;
         }
+    }
+
+    // A job that does not go to its limit or queue: one whose handler is paused waits for the resume, holding nothing of
+    // its limit; a batch whose key could not be computed fails at once, saying why.
+    private bool TryWriteUnlimited(IStorageConnection connection, IWriteOnlyTransaction transaction, BackgroundJob backgroundJob, PlannedJob planned)
+    {
+        if (planned.Problem is { } problem)
+        {
+            _hangfire.Apply(connection, transaction, backgroundJob, new global::Hangfire.States.FailedState(new LimitKeyException(problem)) { Reason = "Its batch key could not be computed" });
+            return true;
+        }
+
+        if (_paused.Contains(planned.Handler.Id))
+        {
+            _hangfire.Apply(connection, transaction, backgroundJob, FanOutWaitingState.ForPause(planned.Handler.Id));
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>

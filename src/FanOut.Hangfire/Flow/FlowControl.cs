@@ -437,7 +437,7 @@ internal sealed partial class FlowControl(
         var data = view.Connection.GetJobData(jobId);
         if (data?.Job is null
             || !FanOutWaitingState.IsWaiting(data.State)
-            || !ItemJobCodec.Instance.TryRead(data.Job, out var args)
+            || !ChildJobs.TryRead(data.Job, out var args)
             || registry.FindHandler(args.HandlerId) is not { Limit: { } limit } handler)
         {
             // Gone, or moved on by a path that bypassed the limit: nothing to release.
@@ -552,7 +552,7 @@ internal sealed partial class FlowControl(
                 var data = target.GetJobData(jobId);
                 if (view is null || data?.Job is null || !FanOutWaitingState.IsWaiting(data.State)
                     || FanOutWaitingState.Read(target.GetStateData(jobId)?.Data).Due is null
-                    || !ItemJobCodec.Instance.TryRead(data.Job, out var args) || registry.FindHandler(args.HandlerId) is not { Limit: { } handlerLimit } handler)
+                    || !ChildJobs.TryRead(data.Job, out var args) || registry.FindHandler(args.HandlerId) is not { Limit: { } handlerLimit } handler)
                 {
                     transaction.RemoveFromSet(StorageKeys.FlowDue, jobId);
                     continue;
@@ -654,7 +654,7 @@ internal sealed partial class FlowControl(
         hangfire.Storage.GetMonitoringApi().Servers().Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
 
     private RegisteredLimit? LimitOf(JobData? data) =>
-        data?.Job is not null && ItemJobCodec.Instance.TryRead(data.Job, out var args) ? registry.FindHandler(args.HandlerId)?.Limit?.Budget : null;
+        data?.Job is not null && ChildJobs.TryRead(data.Job, out var args) ? registry.FindHandler(args.HandlerId)?.Limit?.Budget : null;
 
     private BudgetView ViewOf(FlowScope scope, RegisteredLimit budget) => scope.View(budget, hangfire.Storage.GetConnection);
 

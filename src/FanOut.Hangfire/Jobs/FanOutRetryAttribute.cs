@@ -41,7 +41,7 @@ internal sealed class FanOutRetryAttribute : JobFilterAttribute, IElectStateFilt
             return registry.DispatchRetry;
         }
 
-        return ItemJobCodec.Instance.TryRead(job, out var args) && registry.FindHandler(args.HandlerId) is { } handler
+        return ChildJobs.TryRead(job, out var args) && registry.FindHandler(args.HandlerId) is { } handler
             ? handler.Retry
             : Fallback;
     }

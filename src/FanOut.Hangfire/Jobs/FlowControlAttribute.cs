@@ -15,7 +15,7 @@ internal sealed class FlowControlAttribute : JobFilterAttribute, IElectStateFilt
 
     public void OnStateElection(ElectStateContext context)
     {
-        if (JobFlows.Find(context.Storage) is { } flow && ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
+        if (JobFlows.Find(context.Storage) is { } flow && ChildJobs.TryRead(context.BackgroundJob.Job, out var job))
         {
             flow.OnStateElection(context, job);
         }
@@ -23,7 +23,7 @@ internal sealed class FlowControlAttribute : JobFilterAttribute, IElectStateFilt
 
     public void OnPerforming(PerformingContext context)
     {
-        if (JobFlows.Find(context.Storage) is { } flow && ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
+        if (JobFlows.Find(context.Storage) is { } flow && ChildJobs.TryRead(context.BackgroundJob.Job, out var job))
         {
             flow.OnPerforming(context.BackgroundJob.Id, job, context.ServerId);
         }
@@ -31,7 +31,7 @@ internal sealed class FlowControlAttribute : JobFilterAttribute, IElectStateFilt
 
     public void OnPerformed(PerformedContext context)
     {
-        if (JobFlows.Find(context.Storage) is { } flow && ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
+        if (JobFlows.Find(context.Storage) is { } flow && ChildJobs.TryRead(context.BackgroundJob.Job, out var job))
         {
             flow.OnPerformed(context.BackgroundJob.Id, job);
         }

@@ -16,7 +16,7 @@ internal sealed class RunCancellationAttribute : JobFilterAttribute, IElectState
 
     public void OnStateElection(ElectStateContext context)
     {
-        if (JobCancellations.Find(context.Storage) is { } cancellation && ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
+        if (JobCancellations.Find(context.Storage) is { } cancellation && ChildJobs.TryRead(context.BackgroundJob.Job, out var job))
         {
             cancellation.OnStateElection(context, job);
         }

@@ -1,3 +1,4 @@
+using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Storage;
 using FanOut.Hangfire.Telemetry;
 using Hangfire.Common;
@@ -12,7 +13,9 @@ namespace FanOut.Hangfire.Jobs;
 /// state change. Sets, not Hangfire counters: membership is idempotent, and counters are summed by background
 /// aggregation that some storages do not keep exact under concurrency. Leaving a final state (a requeue from the
 /// dashboard, a retry of failed items) reopens the run. The jobs waiting for a slot and those waiting for their next
-/// retry are kept the same way, so a run's page tells them apart from the jobs running or queued.
+/// retry are kept the same way, so a run's page tells them apart from the jobs running or queued. A batch job counts
+/// each of its items (<see cref="OutcomeMembers"/>): the items an attempt handled with success join the succeeded set
+/// in the state change that ends the attempt, and only the others take the job's new state.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilter
@@ -34,7 +37,15 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
 
     public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
     {
-        if (OutcomeOf(context.NewState.Name) is not { } outcome || !ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
+        var outcome = OutcomeOf(context.NewState.Name);
+        var batch = BatchJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var read) ? read : null;
+        if (batch is not null)
+        {
+            ApplyBatch(context, transaction, batch, outcome);
+            return;
+        }
+
+        if (outcome is null || !ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
         {
             return;
         }
@@ -48,35 +59,44 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         }
         else if (outcome == Retrying)
         {
-            var due = context.NewState is ScheduledState scheduled ? new DateTimeOffset(DateTime.SpecifyKind(scheduled.EnqueueAt, DateTimeKind.Utc)) : DateTimeOffset.UnixEpoch;
-            transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id, due.ToUnixTimeMilliseconds());
+            transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id, DueOf(context.NewState));
             return;
         }
 
         transaction.AddToSet(StorageKeys.Outcome(job.RunId, handlerId, outcome), context.BackgroundJob.Id);
-        if (outcome == Failed)
-        {
-            FanOutTelemetry.JobsFailed.Add(1, FanOutTelemetry.Tag("fanout.handler", handlerId));
-        }
-        else if (outcome == Succeeded)
-        {
-            FanOutTelemetry.JobsSucceeded.Add(1, FanOutTelemetry.Tag("fanout.handler", handlerId));
-        }
+        Count(outcome, handlerId, 1);
     }
 
     public void OnStateUnapplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
     {
-        if (OutcomeOf(context.OldStateName) is not { } outcome || !ItemJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var job))
+        if (OutcomeOf(context.OldStateName) is not { } outcome || !ChildJobs.TryRead(context.BackgroundJob.Job, out var job))
         {
             return;
         }
 
-        transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, outcome), context.BackgroundJob.Id);
+        var jobId = context.BackgroundJob.Id;
+        var members = BatchJobCodec.Instance.TryRead(context.BackgroundJob.Job, out var batch)
+            ? Enumerable.Range(0, batch.Count).Select(i => OutcomeMembers.Of(jobId, i)).ToList()
+            : [jobId];
+        foreach (var member in members)
+        {
+            transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, outcome), member);
+            if (outcome == Waiting)
+            {
+                // The state's name does not say whether it waited for a limit or for its paused handler: leave both lines.
+                transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, Paused), member);
+            }
+        }
+
         if (outcome == Waiting)
         {
-            // The state's name does not say whether it waited for a limit or for its paused handler: leave both lines.
-            transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, Paused), context.BackgroundJob.Id);
-            transaction.RemoveFromSet(StorageKeys.PausedJobs(job.HandlerId), context.BackgroundJob.Id);
+            transaction.RemoveFromSet(StorageKeys.PausedJobs(job.HandlerId), jobId);
+        }
+
+        if (batch is not null && outcome == Deleted && transaction is JobStorageTransaction deleted)
+        {
+            // Back from Deleted (a requeue): what its items did before is needed again.
+            deleted.PersistHash(StorageKeys.BatchProgress(jobId));
         }
 
         if (outcome is not (Waiting or Retrying))
@@ -87,6 +107,99 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
 
     /// <summary>A job's creation time as a set score: Unix milliseconds, with the fraction kept, so jobs keep their order.</summary>
     internal static double CreationOrder(DateTime createdAt) => (createdAt.Ticks - DateTime.UnixEpoch.Ticks) / (double)TimeSpan.TicksPerMillisecond;
+
+    // A batch job: what the attempt that just ended did (handed over in this process, or read back when it was not), the
+    // items it handled with success to the succeeded set, and every item without an outcome to the new state's set.
+    private static void ApplyBatch(ApplyStateContext context, IWriteOnlyTransaction transaction, BatchJobArgs batch, string? outcome)
+    {
+        var jobId = context.BackgroundJob.Id;
+        var attempt = BatchAttempts.Take(context.Storage, jobId);
+        if (attempt is not null && outcome != Succeeded)
+        {
+            BatchProgress.Write(transaction, jobId, attempt);
+            foreach (var index in attempt.Succeeded)
+            {
+                transaction.AddToSet(StorageKeys.Outcome(batch.RunId, batch.HandlerId, Succeeded), OutcomeMembers.Of(jobId, index));
+            }
+
+            Count(Succeeded, batch.HandlerId, attempt.Succeeded.Count);
+        }
+
+        if (outcome is null)
+        {
+            return;
+        }
+
+        if (outcome == Succeeded)
+        {
+            // Every item has its outcome now. A requeue of the job later runs every item again, as it would an item job.
+            for (var index = 0; index < batch.Count; index++)
+            {
+                transaction.AddToSet(StorageKeys.Outcome(batch.RunId, batch.HandlerId, Succeeded), OutcomeMembers.Of(jobId, index));
+            }
+
+            if (attempt is not { HadProgress: false })
+            {
+                // Written only by an attempt that did not finish the batch, so a first attempt that did has none to remove.
+                transaction.RemoveHash(StorageKeys.BatchProgress(jobId));
+            }
+
+            Count(Succeeded, batch.HandlerId, attempt is null ? batch.Count : batch.Count - attempt.DoneBefore.Count);
+            return;
+        }
+
+        // A job just dispatched has done nothing yet; any other reads what its items did unless its attempt said so.
+        Func<int, bool> isDone = attempt is not null ? attempt.IsDone
+            : context.OldStateName is null ? _ => false
+            : BatchProgress.Read(context.Connection, jobId).Done.Contains;
+        var remaining = Enumerable.Range(0, batch.Count).Where(i => !isDone(i)).Select(i => OutcomeMembers.Of(jobId, i)).ToList();
+
+        var score = 0.0;
+        if (context.NewState is FanOutWaitingState { Paused: not null })
+        {
+            outcome = Paused;
+            transaction.AddToSet(StorageKeys.PausedJobs(batch.HandlerId), jobId, CreationOrder(context.BackgroundJob.CreatedAt));
+        }
+        else if (outcome == Retrying)
+        {
+            score = DueOf(context.NewState);
+        }
+
+        foreach (var member in remaining)
+        {
+            transaction.AddToSet(StorageKeys.Outcome(batch.RunId, batch.HandlerId, outcome), member, score);
+        }
+
+        if (outcome == Deleted && transaction is JobStorageTransaction expiring && StorageRegistrations.TryGet(context.Storage, out var registry))
+        {
+            expiring.ExpireHash(StorageKeys.BatchProgress(jobId), registry.Options.RunRetention);
+        }
+
+        Count(outcome, batch.HandlerId, remaining.Count);
+    }
+
+    private static double DueOf(IState state)
+    {
+        var due = state is ScheduledState scheduled ? new DateTimeOffset(DateTime.SpecifyKind(scheduled.EnqueueAt, DateTimeKind.Utc)) : DateTimeOffset.UnixEpoch;
+        return due.ToUnixTimeMilliseconds();
+    }
+
+    private static void Count(string outcome, string handlerId, int items)
+    {
+        if (items <= 0)
+        {
+            return;
+        }
+
+        if (outcome == Failed)
+        {
+            FanOutTelemetry.JobsFailed.Add(items, FanOutTelemetry.Tag("fanout.handler", handlerId));
+        }
+        else if (outcome == Succeeded)
+        {
+            FanOutTelemetry.JobsSucceeded.Add(items, FanOutTelemetry.Tag("fanout.handler", handlerId));
+        }
+    }
 
     private static string? OutcomeOf(string? stateName) =>
         string.Equals(stateName, SucceededState.StateName, StringComparison.OrdinalIgnoreCase) ? Succeeded

@@ -131,6 +131,11 @@ internal sealed class FanOutOptionsValidator :
             result.AddError($"{what} uses the shared limit '{options.Limit}' and sets limits of its own (ConcurrencyLimit, ConcurrencyLimitPerKey or Throttle.PermitLimit); set them on the shared limit, or drop Limit.");
         }
 
+        if (options.MaxBatchSize is < 1 or > HandlerBatch.MaxSizeLimit)
+        {
+            result.AddError($"{what}: MaxBatchSize must be between 1 and {HandlerBatch.MaxSizeLimit}, not {options.MaxBatchSize}.");
+        }
+
         return result.Build();
     }
 

@@ -146,7 +146,32 @@ internal sealed class FanOutRegistry
             options,
             invoker,
             RetryPolicies.Create(options.RetryAttempts, options.RetryDelays),
-            ResolveLimit(declaration, options, shared, problems));
+            ResolveLimit(declaration, options, shared, problems),
+            ResolveBatch(declaration, options, problems));
+    }
+
+    private static HandlerBatch? ResolveBatch(HandlerDeclaration declaration, FanOutHandlerOptions options, List<string> problems)
+    {
+        var what = $"Handler '{declaration.Id}'";
+        if (!declaration.IsBatch)
+        {
+            if (options.MaxBatchSize is not null || options.BatchKey is not null)
+            {
+                problems.Add($"{what} sets {(options.MaxBatchSize is not null ? "MaxBatchSize" : "a batch key (UseBatchKey)")}, which only a batch handler has; declare it with AddBatchHandler, or remove the option.");
+            }
+
+            return null;
+        }
+
+        if (options.BatchKey is { } key && !key.ItemType.IsAssignableFrom(declaration.ItemType))
+        {
+            problems.Add($"{what}: UseBatchKey<{key.ItemType.Name}> takes {key.ItemType.Name}, but the handler's items are {declaration.ItemType.Name}.");
+            return null;
+        }
+
+        var invoker = (IBatchHandlerInvoker)Activator.CreateInstance(
+            typeof(BatchHandlerInvoker<>).MakeGenericType(declaration.ItemType), declaration.HandlerType)!;
+        return new HandlerBatch(options.MaxBatchSize ?? HandlerBatch.DefaultMaxSize, declaration.ItemType, options.BatchKey?.Of, invoker);
     }
 
     private static HandlerLimit? ResolveLimit(

@@ -49,7 +49,8 @@ internal sealed class HandlerLimit(
         return problem is not null ? LimitKeys.Invalid(problem) : new LimitKeys(concurrency, throttle, null);
     }
 
-    private static string Compute(Func<object?, string?>? key, string which, string handlerId, string itemKey, object? item, out string? problem)
+    /// <summary>A key function's value for an item, checked: never null, empty or over <see cref="MaxKeyLength"/>.</summary>
+    internal static string Compute(Func<object?, string?>? key, string which, string handlerId, string itemKey, object? item, out string? problem)
     {
         problem = null;
         if (key is null)

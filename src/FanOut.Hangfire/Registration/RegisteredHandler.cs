@@ -2,7 +2,10 @@ using Hangfire;
 
 namespace FanOut.Hangfire.Registration;
 
-/// <summary>A handler with its resolved options, its invoker and the retry policy Hangfire applies to its jobs.</summary>
+/// <summary>
+/// A handler with its resolved options, its invoker and the retry policy Hangfire applies to its jobs; a batch handler
+/// also has its <see cref="Batch"/> (and an <see cref="Invoker"/> that is never called).
+/// </summary>
 internal sealed record RegisteredHandler(
     string Id,
     string EventName,
@@ -11,4 +14,5 @@ internal sealed record RegisteredHandler(
     FanOutHandlerOptions Options,
     IHandlerInvoker Invoker,
     AutomaticRetryAttribute Retry,
-    HandlerLimit? Limit = null);
+    HandlerLimit? Limit = null,
+    HandlerBatch? Batch = null);

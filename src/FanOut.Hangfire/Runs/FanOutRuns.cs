@@ -58,11 +58,11 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         cancellationToken.ThrowIfCancellationRequested();
-        List<string> jobIds;
+        List<FailedJob> jobIds;
         using (var connection = hangfire.Storage.GetConnection())
         {
             // A cancelled run's jobs would be deleted as they were requeued: its failed items stay as they are.
-            jobIds = runs.Find(connection, runId) is { IsCancelled: false } record ? FailedJobIds(connection, record, int.MaxValue) : [];
+            jobIds = runs.Find(connection, runId) is { IsCancelled: false } record ? FailedJobs(connection, record) : [];
         }
 
         return Task.FromResult(Requeue(runId, jobIds, cancellationToken));
@@ -77,7 +77,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var failed = new List<(string RunId, List<string> JobIds)>();
+        var failed = new List<(string RunId, List<FailedJob> JobIds)>();
         using (var connection = hangfire.Storage.GetConnection())
         {
             foreach (var runId in RunStore.RecentRunIds(connection, name, RunStore.ListedRuns))
@@ -85,7 +85,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
                 cancellationToken.ThrowIfCancellationRequested();
                 if (runs.Find(connection, runId) is { } record && (record.TriggeredAt ?? record.DispatchStartedAt) is { } started && started >= from && started < to)
                 {
-                    failed.Add((runId, FailedJobIds(connection, record, int.MaxValue)));
+                    failed.Add((runId, FailedJobs(connection, record)));
                 }
             }
         }
@@ -101,10 +101,11 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         return Task.FromResult(new FanOutBulkRetryResult(failed.Count, retried, requeued));
     }
 
-    private int Requeue(string runId, List<string> jobIds, CancellationToken cancellationToken)
+    // Counts items: a batch job requeued counts its failed items.
+    private int Requeue(string runId, List<FailedJob> jobs, CancellationToken cancellationToken)
     {
         var requeued = 0;
-        foreach (var jobId in jobIds)
+        foreach (var (jobId, items) in jobs)
         {
             cancellationToken.ThrowIfCancellationRequested();
 
@@ -112,7 +113,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
             // wait for a slot instead of being enqueued: it was requeued all the same.
             if (hangfire.ChangeState(jobId, new EnqueuedState { Reason = $"Failed items of run {runId} retried" }, FailedState.StateName) is not null)
             {
-                requeued++;
+                requeued += items;
             }
         }
 
@@ -131,7 +132,7 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
         cancellationToken.ThrowIfCancellationRequested();
         using var connection = hangfire.Storage.GetConnection();
-        return Task.FromResult(ItemJobCodec.Instance.TryRead(connection.GetJobData(jobId)?.Job, out _)
+        return Task.FromResult(ChildJobs.TryRead(connection.GetJobData(jobId)?.Job, out _)
             ? JobLogReader.All(connection, jobId, cancellationToken)
             : []);
     }
@@ -189,24 +190,21 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
     {
         var items = new List<FanOutFailedItem>();
         var record = runs.Find(connection, runId);
-        foreach (var jobId in record is null ? [] : FailedJobIds(connection, record, count))
+        var jobs = new Dictionary<string, FailedJobView?>(StringComparer.Ordinal);
+        foreach (var member in record is null ? [] : FailedMembers(connection, record).Take(count))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!ItemJobCodec.Instance.TryRead(connection.GetJobData(jobId)?.Job, out var job))
+            var (jobId, index) = OutcomeMembers.Parse(member);
+            if (!jobs.TryGetValue(jobId, out var view))
             {
-                continue;
+                view = FailedJobView.Read(connection, jobId);
+                jobs[jobId] = view;
             }
 
-            var state = connection.GetStateData(jobId);
-            var data = new Dictionary<string, string>(state?.Data ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
-            items.Add(new FanOutFailedItem(
-                job.HandlerId,
-                job.ItemKey,
-                jobId,
-                data.GetValueOrDefault("ExceptionType"),
-                data.GetValueOrDefault("ExceptionMessage"),
-                ParseFailedAt(data.GetValueOrDefault("FailedAt")),
-                JobLogReader.Last(connection, jobId)));
+            if (view?.ItemAt(index) is { } item)
+            {
+                items.Add(item);
+            }
         }
 
         return items;
@@ -229,17 +227,29 @@ internal sealed class FanOutRuns(HangfireServices hangfire, RunStore runs, Limit
         };
     }
 
-    // Job ids are numbers on most storages: shorter first, then by text, orders them as numbers and any others stably.
-    private static List<string> FailedJobIds(IStorageConnection connection, RunRecord record, int count) =>
+    // Job ids are numbers on most storages: shorter first, then by text, orders them as numbers and any others stably; a
+    // batch's items follow each other in their order.
+    private static List<string> FailedMembers(IStorageConnection connection, RunRecord record) =>
         record.HandlerIds
             .SelectMany(handlerId => connection.GetAllItemsFromSet(StorageKeys.Outcome(record.RunId, handlerId, RunOutcomesAttribute.Failed)) ?? [])
-            .OrderBy(id => id.Length)
-            .ThenBy(id => id, StringComparer.Ordinal)
-            .Take(count)
+            .Select(member => (Member: member, Parsed: OutcomeMembers.Parse(member)))
+            .OrderBy(m => m.Parsed.JobId.Length)
+            .ThenBy(m => m.Parsed.JobId, StringComparer.Ordinal)
+            .ThenBy(m => m.Parsed.Index)
+            .Select(m => m.Member)
             .ToList();
 
-    private static DateTimeOffset? ParseFailedAt(string? value) =>
+    // Each failed job once, with how many of its items failed.
+    private static List<FailedJob> FailedJobs(IStorageConnection connection, RunRecord record) =>
+        FailedMembers(connection, record)
+            .GroupBy(member => OutcomeMembers.Parse(member).JobId, StringComparer.Ordinal)
+            .Select(g => new FailedJob(g.Key, g.Count()))
+            .ToList();
+
+    internal static DateTimeOffset? ParseFailedAt(string? value) =>
         long.TryParse(value, out var unixMilliseconds) ? DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds)
         : DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var parsed) ? parsed
         : null;
+
+    private sealed record FailedJob(string JobId, int Items);
 }

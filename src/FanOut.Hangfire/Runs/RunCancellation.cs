@@ -159,7 +159,7 @@ internal sealed partial class RunCancellation(
     private long DeletePaused(IStorageConnection connection, string runId, string handlerId, CancellationToken cancellationToken)
     {
         var deleted = 0L;
-        foreach (var jobId in connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, RunOutcomesAttribute.Paused)) ?? [])
+        foreach (var jobId in JobIdsIn(connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, RunOutcomesAttribute.Paused))))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (hangfire.ChangeState(jobId, CancelledRuns.DeletedFor(runId), FanOutWaitingState.StateName) is DeletedState)
@@ -171,10 +171,14 @@ internal sealed partial class RunCancellation(
         return deleted;
     }
 
+    // A run's set holds a batch job once per item: each job once.
+    private static List<string> JobIdsIn(IEnumerable<string>? members) =>
+        (members ?? []).Select(m => OutcomeMembers.Parse(m).JobId).Distinct(StringComparer.Ordinal).ToList();
+
     private long DeleteWaiting(IStorageConnection connection, string runId, string handlerId, CancellationToken cancellationToken)
     {
-        var waiting = connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, RunOutcomesAttribute.Waiting));
-        if (waiting is null || waiting.Count == 0)
+        var waiting = JobIdsIn(connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, handlerId, RunOutcomesAttribute.Waiting)));
+        if (waiting.Count == 0)
         {
             return 0;
         }
@@ -239,7 +243,7 @@ internal sealed partial class RunCancellation(
         || FanOutRuns.ToRun(connection, record).Status is FanOutRunStatus.Completed or FanOutRunStatus.CompletedWithFailures;
 
     private static bool IsOfRun(global::Hangfire.Common.Job? job, string runId) =>
-        ItemJobCodec.Instance.TryRead(job, out var args) && string.Equals(args.RunId, runId, StringComparison.Ordinal);
+        ChildJobs.TryRead(job, out var args) && string.Equals(args.RunId, runId, StringComparison.Ordinal);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId} of {FanOutName} cancelled")]
     private partial void LogCancelled(string fanOutRunId, string fanOutName);

@@ -231,14 +231,16 @@ internal sealed class RunStore(TimeProvider time)
         var passed = new HashSet<string>(StringComparer.Ordinal);
         for (var look = 0; look < 3; look++)
         {
-            var jobId = connection is JobStorageConnection ranged
-                ? ranged.GetFirstByLowestScoreFromSet(key, 0, double.MaxValue, look + 1).FirstOrDefault(id => !passed.Contains(id))
+            // A batch job is in the set once per item, all with the same score: members name their job.
+            var member = connection is JobStorageConnection ranged
+                ? ranged.GetFirstByLowestScoreFromSet(key, 0, double.MaxValue, look + 1).FirstOrDefault(id => !passed.Contains(OutcomeMembers.Parse(id).JobId))
                 : connection.GetFirstByLowestScoreFromSet(key, 0, double.MaxValue);
-            if (jobId is null)
+            if (member is null)
             {
                 return null;
             }
 
+            var jobId = OutcomeMembers.Parse(member).JobId;
             var state = connection.GetStateData(jobId);
             if (state is not null && string.Equals(state.Name, ScheduledState.StateName, StringComparison.OrdinalIgnoreCase)
                 && state.Data.TryGetValue("EnqueueAt", out var enqueueAt) && JobHelper.DeserializeNullableDateTime(enqueueAt) is { } due)

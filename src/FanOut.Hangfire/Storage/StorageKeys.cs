@@ -120,6 +120,13 @@ internal static class StorageKeys
     /// <summary>The set of jobs parked until their throttled start, scored by when it is due (Unix milliseconds).</summary>
     public const string FlowDue = "fanout:flow-due";
 
+    /// <summary>
+    /// A batch job's items that have an outcome of their own while the job goes on (a hash: <c>ok:{index}</c> for an
+    /// item that succeeded, <c>error:{index}</c> for the last failure of one that did not), so a retry hands the handler
+    /// only the items still to do.
+    /// </summary>
+    public static string BatchProgress(string jobId) => "fanout:batch:" + jobId;
+
     /// <summary>The one-member set saying which limit and key a job holds a slot of, while it holds one.</summary>
     public static string FlowSlot(string jobId) => "fanout:flow-slot:" + jobId;
 
