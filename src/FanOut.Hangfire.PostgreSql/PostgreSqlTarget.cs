@@ -17,6 +17,9 @@ internal sealed class PostgreSqlTarget(
 
     public ChunkStatements Statements { get; } = statements;
 
+    /// <summary>Refreshes the queue table's statistics after the fast path queued many jobs (see <see cref="Bulk.QueueStatistics"/>).</summary>
+    public QueueStatistics QueueStatistics { get; } = new(schemaName, TimeProvider.System);
+
     /// <summary>True when the storage uses long polling: its workers in every process listen for a notification.</summary>
     public bool NotifiesListeners { get; } = notifiesListeners;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using FanOut.Hangfire.Benchmarks.Infrastructure;
-using FanOut.Hangfire.Dispatch;
-using FanOut.Hangfire.PostgreSql;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -105,9 +103,9 @@ internal static class DispatchBenchmark
             }
 
             var elapsed = clock.Elapsed;
-            if (path == Path.FastPath && host.Services.GetRequiredService<IFanOutChunkWriter>() is PostgreSqlChunkWriter { Decision: { Target: null } decision })
+            if (path == Path.FastPath)
             {
-                throw new InvalidOperationException($"The fast path was not taken: the dispatch used {decision.Description}.");
+                BenchHost.ThrowIfFastPathNotTaken(host);
             }
 
             return new Measurement(items, elapsed);

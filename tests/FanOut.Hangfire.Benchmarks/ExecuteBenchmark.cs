@@ -39,6 +39,7 @@ internal static class ExecuteBenchmark
 
         var items = options.Items ?? 5_000;
         await using var postgres = await BenchmarkPostgres.StartAsync(options.Durable);
+        var profile = options.Profile && await postgres.CountStatementsAsync();
         var best = Variants.Select(v => new Best(v.Label)).ToArray();
         for (var run = 1; run <= options.Repeat; run++)
         {
@@ -48,7 +49,7 @@ internal static class ExecuteBenchmark
             for (var i = 0; i < Variants.Length; i++)
             {
                 var index = (i + run - 1) % Variants.Length;
-                best[index].Add(await MeasureAsync(postgres, Variants[index], items, options.Workers));
+                best[index].Add(await MeasureAsync(postgres, Variants[index], items, options.Workers, profile));
             }
         }
 
@@ -74,10 +75,14 @@ internal static class ExecuteBenchmark
         return (overhead >= 0 ? "+" : string.Empty) + Format.Plain(overhead, 1) + "%";
     }
 
-    private static async Task<Measurement> MeasureAsync(BenchmarkPostgres postgres, Variant variant, int items, int workers)
+    private static async Task<Measurement> MeasureAsync(BenchmarkPostgres postgres, Variant variant, int items, int workers, bool profile)
     {
         var connectionString = await postgres.CreateDatabaseAsync("execute");
         await CreateJobsAsync(connectionString, variant.ChildJobs, items);
+        if (profile)
+        {
+            await postgres.ResetStatementCountsAsync();
+        }
 
         var storage = BenchHost.Postgres(connectionString);
         var monitoring = storage.GetMonitoringApi();
@@ -95,7 +100,14 @@ internal static class ExecuteBenchmark
                 await Task.Delay(Poll);
             }
 
-            return new Measurement(items, clock.Elapsed);
+            var elapsed = clock.Elapsed;
+            if (profile)
+            {
+                Console.WriteLine($"  {variant.Label}, the statements executed most often while the jobs ran:");
+                await postgres.PrintTopStatementsAsync(connectionString, 25, items);
+            }
+
+            return new Measurement(items, elapsed);
         }
         finally
         {

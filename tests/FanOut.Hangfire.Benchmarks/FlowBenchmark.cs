@@ -118,10 +118,7 @@ internal static class FlowBenchmark
             }
             if (countStatements && profile)
             {
-                foreach (var (times, ms, query) in await postgres!.TopStatementsInAsync(connectionString!, 25))
-                {
-                    Console.WriteLine($"    {Format.Plain((double)times / items.Total, 2),6} per job {Format.Plain(ms / times, 3),7} ms  {query[..Math.Min(query.Length, 150)]}");
-                }
+                await postgres!.PrintTopStatementsAsync(connectionString!, 25, items.Total);
             }
 
             var calls = log.Calls.ToList();

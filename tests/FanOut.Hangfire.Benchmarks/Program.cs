@@ -21,6 +21,9 @@ switch (options.Command)
     case "execute":
         await ExecuteBenchmark.RunAsync(options);
         return 0;
+    case "end-to-end":
+        await EndToEndBenchmark.RunAsync(options);
+        return 0;
     case "flow":
         await FlowBenchmark.RunAsync(options);
         return 0;

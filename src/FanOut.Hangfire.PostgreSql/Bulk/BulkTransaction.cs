@@ -12,7 +12,8 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 /// <see cref="RowSender"/>), inside one database transaction. <see cref="Commit"/> sends the rest and leaves the commit
 /// to the background, after the previous chunk's: there it runs the actions registered with <see cref="BeforeCommit"/>
 /// (the dispatcher's checkpoint, lease renewal and fault-injection hook) inside that transaction, writes what they
-/// wrote, commits, and wakes the workers. A write it cannot make marks the chunk unsupported; <see cref="Commit"/> (or,
+/// wrote, commits, wakes the workers, and refreshes the queue table's statistics when enough jobs were queued
+/// (<see cref="QueueStatistics"/>). A write it cannot make marks the chunk unsupported; <see cref="Commit"/> (or,
 /// for a write made by those actions, the commit) then throws <see cref="UnsupportedWriteException"/> and nothing is
 /// committed.
 /// </summary>
@@ -83,6 +84,8 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
         {
             connection.Target.Signal(queue);
         }
+
+        await connection.Target.QueueStatistics.QueuedAsync(connection.Database, Recording.Jobs.Sum(j => j.Queues.Count)).ConfigureAwait(false);
     }
 
     public override void SetJobState(string jobId, IState state)

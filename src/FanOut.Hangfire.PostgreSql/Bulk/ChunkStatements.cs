@@ -202,7 +202,7 @@ internal sealed class ChunkStatements
     // Hangfire.PostgreSql stores an empty or missing JSON value as an empty object or array.
     private static string Json(string? value, string empty) => string.IsNullOrEmpty(value) ? empty : value;
 
-    private static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    internal static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 }

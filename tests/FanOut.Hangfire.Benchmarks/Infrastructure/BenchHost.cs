@@ -1,3 +1,5 @@
+using FanOut.Hangfire.Dispatch;
+using FanOut.Hangfire.PostgreSql;
 using FanOut.Hangfire.Testing;
 using Hangfire;
 using Hangfire.PostgreSql;
@@ -55,4 +57,13 @@ internal static class BenchHost
     }
 
     public static Task StopAsync(IHost host, JobStorage storage) => TestHost.StopAsync(host, storage, StopTimeout);
+
+    /// <summary>Throws when a host with <c>UsePostgreSqlDispatch</c> dispatched through the generic path: the fast path was not measured.</summary>
+    public static void ThrowIfFastPathNotTaken(IHost host)
+    {
+        if (host.Services.GetRequiredService<IFanOutChunkWriter>() is PostgreSqlChunkWriter { Decision: { Target: null } decision })
+        {
+            throw new InvalidOperationException($"The fast path was not taken: the dispatch used {decision.Description}.");
+        }
+    }
 }

@@ -19,6 +19,15 @@ internal sealed record BenchmarkOptions(
     /// <summary>Whether the flow scenario lists the statements each run executed most often (<c>--profile true</c>).</summary>
     public bool Profile { get; init; }
 
+    /// <summary>The most items a batch handler's call gets in the end-to-end scenario (<c>--batch-size</c>, 100 by default).</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>
+    /// The end-to-end scenario's <see cref="FanOutOptions.CompletionCheckInterval"/> (<c>--completion-check-ms</c>); null keeps
+    /// the library's default.
+    /// </summary>
+    public TimeSpan? CompletionCheck { get; init; }
+
     /// <summary>The flow scenario's keys, per-key limit and global limit.</summary>
     public FlowShape Flow { get; init; } = new(20, 2, 10);
 
@@ -33,10 +42,14 @@ internal sealed record BenchmarkOptions(
           flow --storage postgres|inmemory --items N [--keys K] [--per-key L] [--global G] [--workers W]
               Concurrency limits at work: N items of 50 ms over K keys (one holding half), at most L per key and G in all,
               W workers (20 by default); peaks, bounces, statements per job against an unlimited run, and efficiency.
+          end-to-end --storage postgres|inmemory --items N --workers W [--batch-size B] [--completion-check-ms C]
+              From the trigger to the run complete, no-op work, one server of W workers: an Enqueue loop of plain jobs,
+              FanOut with an item handler, FanOut with a batch handler of B items (100 by default); C sets
+              FanOutOptions.CompletionCheckInterval (the library's default, 1 s, unless given).
           memory --items N
               Peak working set of a process dispatching N items from a streaming source into PostgreSQL, beside 10,000 items.
 
-          --profile true     (flow) list the statements each run executed most often, per job
+          --profile true     (flow, execute, end-to-end) list the statements each run executed most often, per job
           --repeat R         runs of each measurement; the best counts (3 by default)
           --durable false    start the throwaway cluster with fsync and synchronous_commit off, as the tests do
 
@@ -78,6 +91,8 @@ internal sealed record BenchmarkOptions(
             values.GetValueOrDefault("connection"))
         {
             Profile = values.GetValueOrDefault("profile", "false") == "true",
+            BatchSize = values.TryGetValue("batch-size", out var batchSize) ? Number(batchSize, "batch-size") : 100,
+            CompletionCheck = values.TryGetValue("completion-check-ms", out var check) ? TimeSpan.FromMilliseconds(Number(check, "completion-check-ms")) : null,
             Flow = new FlowShape(
                 values.TryGetValue("keys", out var keys) ? Number(keys, "keys") : 20,
                 values.TryGetValue("per-key", out var perKey) ? Number(perKey, "per-key") : 2,

@@ -170,5 +170,18 @@ internal sealed class BenchmarkPostgres : IAsyncDisposable
         return top;
     }
 
+    /// <summary>
+    /// Prints the <paramref name="count"/> statements executed most often in the database of <paramref name="connectionString"/>
+    /// since the last reset, each with its calls per <paramref name="unit"/> (of which the run had <paramref name="units"/>)
+    /// and its mean time.
+    /// </summary>
+    public async Task PrintTopStatementsAsync(string connectionString, int count, long units, string unit = "job")
+    {
+        foreach (var (times, ms, query) in await TopStatementsInAsync(connectionString, count))
+        {
+            Console.WriteLine($"    {Format.Plain((double)times / units, 2),6} per {unit} {Format.Plain(ms / times, 3),7} ms  {query[..Math.Min(query.Length, 150)]}");
+        }
+    }
+
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 }
