@@ -30,6 +30,7 @@ internal static class DispatchBenchmark
         // The loop takes minutes for 100,000 jobs on PostgreSQL; its rate is what counts, and a sample shows it.
         var sample = onPostgres ? Math.Min(items, options.BaselineItems) : items;
         await using var postgres = onPostgres ? await BenchmarkPostgres.StartAsync(options.Durable) : null;
+        var profile = options.Profile && postgres is not null && await postgres.CountStatementsAsync();
 
         // One untimed pass of each path first: .NET compiles hot code in tiers, and a process's first thousands of jobs
         // run on code not yet optimized (measured: the first fast-path run of a process was half as fast as the next).
@@ -52,7 +53,7 @@ internal static class DispatchBenchmark
             generic.Add(await MeasureAsync(postgres, Path.Generic, onPostgres ? sample : items));
             if (onPostgres)
             {
-                fast.Add(await MeasureAsync(postgres, Path.FastPath, items));
+                fast.Add(await MeasureAsync(postgres, Path.FastPath, items, profile));
             }
         }
 
@@ -73,6 +74,20 @@ internal static class DispatchBenchmark
             $"dispatch {options.Storage} items={items} fanout={Format.Plain(ours)} baseline={Format.Plain(baseline)} ratio={Format.Plain(ours / baseline, 1)}");
     }
 
+    // Where a job's time goes: this process's CPU (every thread: Hangfire's state machine, serializing, Npgsql) and its
+    // allocations, and the database's execution time of each statement, per job.
+    private static async Task PrintProfileAsync(BenchmarkPostgres postgres, string connectionString, int items, TimeSpan cpu, long allocated)
+    {
+        var statements = await postgres.TopStatementsInAsync(connectionString, 25);
+        Console.WriteLine(
+            $"    process CPU {Format.Plain(cpu.TotalMicroseconds / items, 1)} µs per job, {Format.Plain((double)allocated / items / 1024, 2)} KB allocated per job; " +
+            $"database {Format.Plain(statements.Sum(s => s.Milliseconds) * 1000 / items, 1)} µs per job executing statements");
+        foreach (var (calls, ms, query) in statements.OrderByDescending(s => s.Milliseconds).Take(8))
+        {
+            Console.WriteLine($"    {Format.Plain(ms * 1000 / items, 2),7} µs per job {Format.Plain((double)calls / items, 4),8} per job  {query[..Math.Min(query.Length, 110)]}");
+        }
+    }
+
     private static void Row(ResultTable table, string label, Best best, double baseline, bool sample) =>
         table.Add(
             label,
@@ -81,12 +96,20 @@ internal static class DispatchBenchmark
             Format.Rate(best.Value.PerSecond),
             Format.Ratio(best.Value.PerSecond / baseline));
 
-    private static async Task<Measurement> MeasureAsync(BenchmarkPostgres? postgres, Path path, int items)
+    private static async Task<Measurement> MeasureAsync(BenchmarkPostgres? postgres, Path path, int items, bool profile = false)
     {
-        var storage = postgres is null ? BenchHost.InMemory() : BenchHost.Postgres(await postgres.CreateDatabaseAsync("dispatch"));
+        var connectionString = postgres is null ? null : await postgres.CreateDatabaseAsync("dispatch");
+        var storage = connectionString is null ? BenchHost.InMemory() : BenchHost.Postgres(connectionString);
         var host = await BenchHost.StartAsync(storage, postgreSqlDispatch: path == Path.FastPath);
         try
         {
+            if (profile)
+            {
+                await postgres!.ResetStatementCountsAsync();
+            }
+
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var allocated = GC.GetTotalAllocatedBytes();
             var clock = Stopwatch.StartNew();
             if (path == Path.PlainLoop)
             {
@@ -103,6 +126,11 @@ internal static class DispatchBenchmark
             }
 
             var elapsed = clock.Elapsed;
+            if (profile)
+            {
+                await PrintProfileAsync(postgres!, connectionString!, items, Process.GetCurrentProcess().TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated);
+            }
+
             if (path == Path.FastPath)
             {
                 BenchHost.ThrowIfFastPathNotTaken(host);

@@ -36,6 +36,12 @@ internal sealed class BulkConnection : JobStorageConnection
 
     public ChunkRecording Recording { get; } = new();
 
+    /// <summary>Writes the JSON of the chunk's rows.</summary>
+    public RowJson Json { get; } = new();
+
+    /// <summary>Serializes the invocation data of the chunk's jobs.</summary>
+    public ChunkInvocations Invocations { get; } = new();
+
     /// <summary>The commit of the chunk written before this one; this chunk commits only after it succeeded.</summary>
     public Task PreviousCommit { get; }
 

@@ -211,10 +211,10 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
         return job;
     }
 
-    private static RecordedState AddState(RecordedJob job, IState state)
+    private RecordedState AddState(RecordedJob job, IState state)
     {
-        // The same JSON Hangfire.PostgreSql stores, stamped with the same clock.
-        var recorded = new RecordedState(state.Name, state.Reason, DateTime.UtcNow, SerializationHelper.Serialize(state.SerializeData()));
+        // The same JSON document Hangfire.PostgreSql stores, stamped with the same clock.
+        var recorded = new RecordedState(state.Name, state.Reason, DateTime.UtcNow, connection.Json.StateData(state.SerializeData()));
         job.States.Add(recorded);
         return recorded;
     }
@@ -244,7 +244,7 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
             states[i].Id = ids[i];
         }
 
-        connection.Sender.Send(connection.Target.Statements.JobRows(_sealed));
+        connection.Sender.Send(connection.Target.Statements.JobRows(_sealed, connection.Invocations, connection.Json));
         _sealed.Clear();
     }
 

@@ -86,9 +86,12 @@ internal sealed class ChunkStatements
     }
 
     /// <summary>The rows of the given jobs: the jobs themselves, then their parameters, states and queue entries.</summary>
-    public List<NpgsqlBatchCommand> JobRows(IReadOnlyList<RecordedJob> jobs)
+    /// <param name="jobs">The jobs.</param>
+    /// <param name="chunkInvocations">The chunk's invocation data, shared by the calls for one chunk; a new one when omitted.</param>
+    /// <param name="json">The chunk's JSON writer, shared by the calls for one chunk; a new one when omitted.</param>
+    public List<NpgsqlBatchCommand> JobRows(IReadOnlyList<RecordedJob> jobs, ChunkInvocations? chunkInvocations = null, RowJson? json = null)
     {
-        List<NpgsqlBatchCommand> commands = [Jobs(jobs)];
+        List<NpgsqlBatchCommand> commands = [Jobs(jobs, chunkInvocations ?? new ChunkInvocations(), json ?? new RowJson())];
         var parameters = jobs.SelectMany(j => j.Parameters.Select(p => (j.Id, p.Key, p.Value))).ToList();
         if (parameters.Count > 0)
         {
@@ -139,7 +142,7 @@ internal sealed class ChunkStatements
 
     public NpgsqlBatchCommand RemoveFromSet(string key, string value) => Command(_removeFromSet, key, value);
 
-    private NpgsqlBatchCommand Jobs(IReadOnlyList<RecordedJob> jobs)
+    private NpgsqlBatchCommand Jobs(IReadOnlyList<RecordedJob> jobs, ChunkInvocations chunkInvocations, RowJson json)
     {
         var count = jobs.Count;
         var ids = new long[count];
@@ -153,11 +156,11 @@ internal sealed class ChunkStatements
         for (var i = 0; i < count; i++)
         {
             var job = jobs[i];
-            var invocation = InvocationData.SerializeJob(job.Job);
+            var invocation = chunkInvocations.Of(job.Job);
             ids[i] = job.Id;
             currentStates[i] = job.CurrentState?.Id;
             stateNames[i] = job.CurrentState?.Name;
-            invocations[i] = Json(SerializationHelper.Serialize(invocation), "{}");
+            invocations[i] = Json(json.Invocation(invocation), "{}");
             arguments[i] = Json(invocation.Arguments, "[]");
             createdAt[i] = job.CreatedAt;
             expireAt[i] = job.ExpireAt;

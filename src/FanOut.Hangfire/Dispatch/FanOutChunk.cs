@@ -99,18 +99,21 @@ public sealed class FanOutChunk
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(beforeCommit);
 
-        var created = ChunkJobs.Plan(_hangfire, RunId, _event, _items)
-            .Select(planned => (Job: _hangfire.CreateUninitialized(connection, planned.Job, _parameters.ToDictionary()), Planned: planned))
+        // The chunk's jobs are of one or two types: their filters are looked up once for the chunk, not twice a job.
+        var hangfire = _hangfire.ForChunk();
+        var created = ChunkJobs.Plan(hangfire, RunId, _event, _items)
+            .Select(planned => (Job: hangfire.CreateUninitialized(connection, planned.Job, _parameters.ToDictionary()), Planned: planned))
             .ToList();
 
         if (_flow is null)
         {
             using var transaction = connection.CreateWriteTransaction();
+            var reason = $"Dispatched by run {RunId}";
             foreach (var (backgroundJob, planned) in created)
             {
-                if (!TryWriteUnlimited(connection, transaction, backgroundJob, planned))
+                if (!TryWriteUnlimited(hangfire, connection, transaction, backgroundJob, planned))
                 {
-                    _hangfire.Enqueue(connection, transaction, backgroundJob, planned.Handler.Options.Queue, $"Dispatched by run {RunId}");
+                    hangfire.Enqueue(connection, transaction, backgroundJob, planned.Handler.Options.Queue, reason);
                 }
             }
 
@@ -119,13 +122,14 @@ public sealed class FanOutChunk
             return;
         }
 
-        WriteLimitedJobs(_flow, connection, created, beforeCommit);
+        WriteLimitedJobs(hangfire, _flow, connection, created, beforeCommit);
     }
 
     // The jobs of limited handlers start waiting (or are admitted, or fail on a bad key), decided under their limits'
     // locks, which stay held until the chunk has committed (the dispatcher lets them go), so no other process reads a
     // limit's state in between.
     private void WriteLimitedJobs(
+        HangfireServices hangfire,
         FlowControl flow,
         IStorageConnection connection,
         List<(BackgroundJob Job, PlannedJob Planned)> created,
@@ -140,21 +144,21 @@ public sealed class FanOutChunk
             foreach (var (backgroundJob, planned) in created)
             {
                 var handler = planned.Handler;
-                if (TryWriteUnlimited(connection, transaction, backgroundJob, planned))
+                if (TryWriteUnlimited(hangfire, connection, transaction, backgroundJob, planned))
                 {
                     continue;
                 }
 
                 if (handler.Limit is null)
                 {
-                    _hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, reason);
+                    hangfire.Enqueue(connection, transaction, backgroundJob, handler.Options.Queue, reason);
                     continue;
                 }
 
                 var state = flow.Arrive(scope, transaction, backgroundJob.Id, handler, planned.LeadKey, planned.LeadJson);
                 using (scope.SettingState(backgroundJob.Id))
                 {
-                    _hangfire.Apply(connection, transaction, backgroundJob, state ?? new global::Hangfire.States.EnqueuedState(handler.Options.Queue) { Reason = reason });
+                    hangfire.Apply(connection, transaction, backgroundJob, state ?? new global::Hangfire.States.EnqueuedState(handler.Options.Queue) { Reason = reason });
                 }
             }
 
@@ -172,17 +176,17 @@ public sealed class FanOutChunk
 
     // A job that does not go to its limit or queue: one whose handler is paused waits for the resume, holding nothing of
     // its limit; a batch whose key could not be computed fails at once, saying why.
-    private bool TryWriteUnlimited(IStorageConnection connection, IWriteOnlyTransaction transaction, BackgroundJob backgroundJob, PlannedJob planned)
+    private bool TryWriteUnlimited(HangfireServices hangfire, IStorageConnection connection, IWriteOnlyTransaction transaction, BackgroundJob backgroundJob, PlannedJob planned)
     {
         if (planned.Problem is { } problem)
         {
-            _hangfire.Apply(connection, transaction, backgroundJob, new global::Hangfire.States.FailedState(new LimitKeyException(problem)) { Reason = "Its batch key could not be computed" });
+            hangfire.Apply(connection, transaction, backgroundJob, new global::Hangfire.States.FailedState(new LimitKeyException(problem)) { Reason = "Its batch key could not be computed" });
             return true;
         }
 
         if (_paused.Contains(planned.Handler.Id))
         {
-            _hangfire.Apply(connection, transaction, backgroundJob, FanOutWaitingState.ForPause(planned.Handler.Id));
+            hangfire.Apply(connection, transaction, backgroundJob, FanOutWaitingState.ForPause(planned.Handler.Id));
             return true;
         }
 

@@ -29,6 +29,15 @@ internal sealed class HangfireServices
         _stateMachine = new Lazy<StateMachine>(() => new StateMachine(Filters));
     }
 
+    private HangfireServices(HangfireServices parent, IJobFilterProvider filters)
+    {
+        _services = parent._services;
+        _storage = parent._storage;
+        _filters = new Lazy<IJobFilterProvider>(() => filters);
+        _factory = new Lazy<BackgroundJobFactory>(() => new BackgroundJobFactory(filters));
+        _stateMachine = new Lazy<StateMachine>(() => new StateMachine(filters));
+    }
+
     public JobStorage Storage => _storage.Value;
 
     public IJobFilterProvider Filters => _filters.Value;
@@ -36,6 +45,12 @@ internal sealed class HangfireServices
     public IBackgroundJobFactory Factory => _factory.Value;
 
     public IStateMachine StateMachine => _stateMachine.Value;
+
+    /// <summary>
+    /// The same parts for writing one dispatch chunk on one thread: each job type's filters are looked up once for the
+    /// chunk (<see cref="ChunkFilterCache"/>), so the chunk's jobs go through the same filters with less work per job.
+    /// </summary>
+    public HangfireServices ForChunk() => ChunkFilterCache.For(Filters) is var filters && ReferenceEquals(filters, Filters) ? this : new HangfireServices(this, filters);
 
     public bool SupportsJobQueue => Storage.HasFeature(JobStorageFeatures.JobQueueProperty);
 

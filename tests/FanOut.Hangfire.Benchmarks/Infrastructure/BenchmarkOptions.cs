@@ -16,7 +16,7 @@ internal sealed record BenchmarkOptions(
     /// <summary>The workers of the Hangfire server: 10 unless told (20 for <c>flow</c>, which needs more than its limits).</summary>
     public int Workers => WorkerCount ?? 10;
 
-    /// <summary>Whether the flow scenario lists the statements each run executed most often (<c>--profile true</c>).</summary>
+    /// <summary>Whether the flow scenario lists the statements each run executed most often, and the dispatch scenario where a fast-path job's time goes (<c>--profile true</c>).</summary>
     public bool Profile { get; init; }
 
     /// <summary>The most items a batch handler's call gets in the end-to-end scenario (<c>--batch-size</c>, 100 by default).</summary>
@@ -49,7 +49,8 @@ internal sealed record BenchmarkOptions(
           memory --items N
               Peak working set of a process dispatching N items from a streaming source into PostgreSQL, beside 10,000 items.
 
-          --profile true     (flow, execute, end-to-end) list the statements each run executed most often, per job
+          --profile true     (flow, execute, end-to-end) list the statements each run executed most often, per job;
+                             (dispatch) the fast path's CPU, allocations and statement time per job
           --repeat R         runs of each measurement; the best counts (3 by default)
           --durable false    start the throwaway cluster with fsync and synchronous_commit off, as the tests do
 
