@@ -25,7 +25,7 @@ internal sealed partial class HandlerCalls(
     {
         var handler = registry.FindHandler(handlerId) ?? throw new InvalidOperationException(
             $"No handler with the id '{handlerId}' is declared in this application, so {what} of run {runId} cannot run here. " +
-            "Declare it on every server, or delete the job.");
+            $"Declare it with {(batch ? "AddBatchHandler" : "AddHandler")} on every server, or delete the job.");
         if ((handler.Batch is not null) != batch)
         {
             throw new InvalidOperationException(
