@@ -16,10 +16,12 @@ internal static class ChunkJobs
 {
     public static List<PlannedJob> Plan(HangfireServices hangfire, string runId, RegisteredEvent @event, IReadOnlyList<EncodedItem> items)
     {
-        var planned = new List<PlannedJob>(items.Count * @event.Handlers.Count(h => h.Batch is null) + @event.Handlers.Count(h => h.Batch is not null));
+        // The item handlers, once: the loop below runs for every item of every chunk.
+        var itemHandlers = @event.Handlers.Where(h => h.Batch is null).ToList();
+        var planned = new List<PlannedJob>((items.Count * itemHandlers.Count) + @event.Handlers.Count - itemHandlers.Count);
         foreach (var item in items)
         {
-            foreach (var handler in @event.Handlers.Where(h => h.Batch is null))
+            foreach (var handler in itemHandlers)
             {
                 var job = ItemJobCodec.Instance.Create(hangfire, new ItemJobArgs(handler.Id, runId, item.Key, item.Json), handler.Options.Queue);
                 planned.Add(new PlannedJob(job, handler, item.Key, item.Json, null));
