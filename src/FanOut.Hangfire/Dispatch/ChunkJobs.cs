@@ -53,7 +53,8 @@ internal static class ChunkJobs
             string? problem = null;
             if (keyed)
             {
-                batchKey = batch.HasKey ? batch.KeyOf(handler.Id, item.Key, item.Json, out problem) : null;
+                var keyedItem = batch.Keyed(item.Key, item.Json);
+                batchKey = batch.HasKey ? batch.KeyOf(handler.Id, keyedItem, out problem) : null;
                 if (problem is not null)
                 {
                     yield return (null, [item], problem);
@@ -61,7 +62,7 @@ internal static class ChunkJobs
                 }
 
                 // A bad limit key is told apart by the flow control when the batch arrives at its limit.
-                var limitKeys = handler.Limit?.KeysOf(handler.Id, item.Key, item.Json) ?? LimitKeys.None;
+                var limitKeys = handler.Limit?.KeysOf(handler.Id, keyedItem) ?? LimitKeys.None;
                 group = limitKeys.Problem is not null ? "\u0001" + item.Key : $"{batchKey}\u0000{limitKeys.Concurrency}\u0000{limitKeys.Throttle}";
             }
 

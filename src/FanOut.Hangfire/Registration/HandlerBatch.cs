@@ -21,8 +21,11 @@ internal sealed class HandlerBatch(int maxSize, Type itemType, Func<object?, str
 
     public IBatchHandlerInvoker Invoker { get; } = invoker;
 
+    /// <summary>An item of this handler, read at most once for all the keys computed from it.</summary>
+    public KeyedItem Keyed(string itemKey, string itemJson) => new(itemType, itemKey, itemJson);
+
     /// <summary>The item's batch key (empty when the handler has none), or the reason it has none it can use.</summary>
-    public string KeyOf(string handlerId, string itemKey, string itemJson, out string? problem)
+    public string KeyOf(string handlerId, KeyedItem keyed, out string? problem)
     {
         problem = null;
         if (key is null)
@@ -30,17 +33,13 @@ internal sealed class HandlerBatch(int maxSize, Type itemType, Func<object?, str
             return string.Empty;
         }
 
-        object? item;
-        try
+        var item = keyed.Read(out var error);
+        if (error is not null)
         {
-            item = Items.ItemJson.Deserialize(itemJson, itemType);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            problem = $"Handler '{handlerId}' cannot read item '{itemKey}' to compute its batch key: {ex.Message}";
+            problem = $"Handler '{handlerId}' cannot read item '{keyed.Key}' to compute its batch key: {error.Message}";
             return string.Empty;
         }
 
-        return HandlerLimit.Compute(key, "batch", handlerId, itemKey, item, out problem);
+        return HandlerLimit.Compute(key, "batch", handlerId, keyed.Key, item, out problem);
     }
 }

@@ -2,7 +2,7 @@ namespace FanOut.Hangfire.Registration;
 
 /// <summary>
 /// How a handler's jobs are flow-controlled: the budget they draw on and the keys computed from each item. A key is
-/// checked where it is computed (<see cref="KeysOf"/>); a bad one fails that item's job, never the run.
+/// checked where it is computed (<see cref="KeysOf(string, KeyedItem)"/>); a bad one fails that item's job, never the run.
 /// </summary>
 internal sealed class HandlerLimit(
     RegisteredLimit budget,
@@ -22,30 +22,29 @@ internal sealed class HandlerLimit(
     /// The item's keys: (concurrency key, throttle key), each empty when the handler has no such key; or the reason the
     /// item cannot be flow-controlled, naming the handler, the item and what is wrong.
     /// </summary>
-    public LimitKeys KeysOf(string handlerId, string itemKey, string itemJson)
+    public LimitKeys KeysOf(string handlerId, string itemKey, string itemJson) => KeysOf(handlerId, new KeyedItem(itemType, itemKey, itemJson));
+
+    /// <inheritdoc cref="KeysOf(string, string, string)"/>
+    public LimitKeys KeysOf(string handlerId, KeyedItem keyed)
     {
         if (concurrencyKey is null && throttleKey is null)
         {
             return LimitKeys.None;
         }
 
-        object? item;
-        try
+        var item = keyed.Read(out var error);
+        if (error is not null)
         {
-            item = Items.ItemJson.Deserialize(itemJson, itemType);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            return LimitKeys.Invalid($"Handler '{handlerId}' cannot read item '{itemKey}' to compute its limit key: {ex.Message}");
+            return LimitKeys.Invalid($"Handler '{handlerId}' cannot read item '{keyed.Key}' to compute its limit key: {error.Message}");
         }
 
-        var concurrency = Compute(concurrencyKey, "concurrency", handlerId, itemKey, item, out var problem);
+        var concurrency = Compute(concurrencyKey, "concurrency", handlerId, keyed.Key, item, out var problem);
         if (problem is not null)
         {
             return LimitKeys.Invalid(problem);
         }
 
-        var throttle = Compute(throttleKey, "throttle", handlerId, itemKey, item, out problem);
+        var throttle = Compute(throttleKey, "throttle", handlerId, keyed.Key, item, out problem);
         return problem is not null ? LimitKeys.Invalid(problem) : new LimitKeys(concurrency, throttle, null);
     }
 

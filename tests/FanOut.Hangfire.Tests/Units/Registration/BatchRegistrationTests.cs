@@ -69,7 +69,7 @@ public sealed class BatchRegistrationTests
         })));
         var batch = services.Get<FanOutRegistry>().FindHandler("bulk")!.Batch!;
 
-        batch.KeyOf("bulk", item, $"\"{item}\"", out var found);
+        batch.KeyOf("bulk", batch.Keyed(item, $"\"{item}\""), out var found);
 
         found.Should().Be(problem);
     }
