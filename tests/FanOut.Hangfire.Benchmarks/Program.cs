@@ -27,6 +27,12 @@ switch (options.Command)
     case "flow":
         await FlowBenchmark.RunAsync(options);
         return 0;
+    case "scaling":
+        await ScalingBenchmark.RunAsync(options);
+        return 0;
+    case "scaling-server":
+        await ScalingBenchmark.RunServerAsync(options);
+        return 0;
     case "memory":
         await MemoryBenchmark.RunAsync(options);
         return 0;

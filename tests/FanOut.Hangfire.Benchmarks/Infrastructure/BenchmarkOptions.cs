@@ -28,6 +28,15 @@ internal sealed record BenchmarkOptions(
     /// </summary>
     public TimeSpan? CompletionCheck { get; init; }
 
+    /// <summary>The scaling scenario's most server processes (<c>--servers</c>, 3 by default): it measures 1 to this many.</summary>
+    public int Servers { get; init; } = 3;
+
+    /// <summary>The scaling scenario's items for the batch handler (<c>--batched-items</c>; ten times <c>--items</c> unless given).</summary>
+    public int? BatchedItems { get; init; }
+
+    /// <summary>The handler a scaling server process declares: <c>item</c> or <c>batch</c> (<c>--handler</c>).</summary>
+    public string Handler { get; init; } = "item";
+
     /// <summary>The flow scenario's keys, per-key limit and global limit.</summary>
     public FlowShape Flow { get; init; } = new(20, 2, 10);
 
@@ -46,6 +55,10 @@ internal sealed record BenchmarkOptions(
               From the trigger to the run complete, no-op work, one server of W workers: an Enqueue loop of plain jobs,
               FanOut with an item handler, FanOut with a batch handler of B items (100 by default); C sets
               FanOutOptions.CompletionCheckInterval (the library's default, 1 s, unless given).
+          scaling --storage postgres --items N [--batched-items M] [--servers S] [--workers W] [--batch-size B]
+              From the trigger to the run complete with 1 to S Hangfire server processes (3 by default) of W workers each
+              sharing one PostgreSQL, per-item (N items, 10,000 by default) and batched (M items, 10 times N by default),
+              with the CPU time per 1,000 items of the servers, the sender and PostgreSQL (the model of docs/scaling.md).
           memory --items N
               Peak working set of a process dispatching N items from a streaming source into PostgreSQL, beside 10,000 items.
 
@@ -94,6 +107,9 @@ internal sealed record BenchmarkOptions(
             Profile = values.GetValueOrDefault("profile", "false") == "true",
             BatchSize = values.TryGetValue("batch-size", out var batchSize) ? Number(batchSize, "batch-size") : 100,
             CompletionCheck = values.TryGetValue("completion-check-ms", out var check) ? TimeSpan.FromMilliseconds(Number(check, "completion-check-ms")) : null,
+            Servers = values.TryGetValue("servers", out var servers) ? Number(servers, "servers") : 3,
+            BatchedItems = values.TryGetValue("batched-items", out var batchedItems) ? Number(batchedItems, "batched-items") : null,
+            Handler = values.GetValueOrDefault("handler", "item"),
             Flow = new FlowShape(
                 values.TryGetValue("keys", out var keys) ? Number(keys, "keys") : 20,
                 values.TryGetValue("per-key", out var perKey) ? Number(perKey, "per-key") : 2,

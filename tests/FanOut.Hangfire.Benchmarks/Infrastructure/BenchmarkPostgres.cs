@@ -183,5 +183,23 @@ internal sealed class BenchmarkPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>The CPU time of the throwaway cluster's processes so far (<see cref="ProcessCpu.OfPostgres"/>); null for a server of one's own.</summary>
+    public TimeSpan? Cpu() =>
+        _server.IsSelfStarted ? ProcessCpu.OfPostgres(new NpgsqlConnectionStringBuilder(_server.ConnectionString).Port) : null;
+
+    /// <summary>
+    /// The server's write-ahead log so far (<c>pg_stat_wal</c>): bytes written and the times it was flushed to disk, which
+    /// a durable commit waits for (several commits waiting at once share one flush).
+    /// </summary>
+    public async Task<(long Bytes, long Flushes)> WalAsync()
+    {
+        await using var connection = new NpgsqlConnection(_server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT wal_bytes::bigint, wal_sync FROM pg_stat_wal", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 }
