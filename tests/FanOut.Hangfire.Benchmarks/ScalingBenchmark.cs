@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using FanOut.Hangfire.Benchmarks.Infrastructure;
+using Hangfire;
+using Hangfire.PostgreSql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace FanOut.Hangfire.Benchmarks;
 
@@ -88,7 +91,7 @@ internal static class ScalingBenchmark
     public static async Task RunServerAsync(BenchmarkOptions options)
     {
         var handled = new HandledItems();
-        var storage = BenchHost.Postgres(options.ConnectionString ?? throw new ArgumentException("--connection is required."));
+        var storage = Storage(options.ConnectionString ?? throw new ArgumentException("--connection is required."));
         var host = await BenchHost.StartAsync(storage, postgreSqlDispatch: true, options.Workers, Declare(options.Handler == "batch", options.BatchSize), s => s.AddSingleton(handled));
         try
         {
@@ -124,8 +127,8 @@ internal static class ScalingBenchmark
 
     private static async Task<ScalingRun> MeasureAsync(BenchmarkPostgres postgres, bool batched, int servers, int items, BenchmarkOptions options)
     {
-        var connectionString = await postgres.CreateDatabaseAsync("scaling");
-        var storage = BenchHost.Postgres(connectionString);
+        var connectionString = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync("scaling")) { KeepAlive = 1 }.ConnectionString;
+        var storage = Storage(connectionString);
 
         // The sender starts first: it prepares Hangfire's schema, which the server processes then find.
         var sender = await BenchHost.StartAsync(storage, postgreSqlDispatch: true, workers: 0, Declare(batched, options.BatchSize), s => s.AddSingleton(new HandledItems()));
@@ -197,6 +200,19 @@ internal static class ScalingBenchmark
             await WaitAsync(clock, deadline, $"run {runId} to complete ({run.Succeeded} of {items} items counted)");
         }
     }
+
+    /// <summary>
+    /// The README's recommended storage options, with long polling: the items are sent from a process with no server, and
+    /// without it the servers would find the first jobs only at their next poll (<c>QueuePollInterval</c>, 15 s). The
+    /// connection string carries <c>Keepalive=1</c>, as the README says long polling needs.
+    /// </summary>
+    private static JobStorage Storage(string connectionString) => BenchHost.Postgres(connectionString, new PostgreSqlStorageOptions
+    {
+        PrepareSchemaIfNecessary = true,
+        UseSlidingInvisibilityTimeout = true,
+        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        EnableLongPolling = true,
+    });
 
     private static Action<IFanOutBuilder> Declare(bool batched, int batchSize) => fanOut =>
     {

@@ -20,11 +20,10 @@ internal static class BenchHost
 
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
-    public static JobStorage Postgres(string connectionString)
-    {
-        var options = new PostgreSqlStorageOptions { PrepareSchemaIfNecessary = true };
-        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
-    }
+    public static JobStorage Postgres(string connectionString) => Postgres(connectionString, new PostgreSqlStorageOptions { PrepareSchemaIfNecessary = true });
+
+    public static JobStorage Postgres(string connectionString, PostgreSqlStorageOptions options) =>
+        new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
 
     public static JobStorage InMemory() => TestHost.InMemory();
 
