@@ -56,22 +56,42 @@ internal static class ExecuteBenchmark
         var plain = best[0].Value.PerSecond;
         var table = new ResultTable(
             $"execute · postgres · {Format.Count(items)} jobs · {options.Workers} workers · best of {options.Repeat}",
-            "Executing no-op jobs", "jobs", "best time", "jobs/s", "time per job vs plain");
+            "Executing no-op jobs", "jobs", "best time", "jobs/s", "time per job vs plain", "CPU per job (ms, least)", "CPU per job vs plain");
+        var plainCpu = best[0].LeastCpuPerJob;
         for (var i = 0; i < Variants.Length; i++)
         {
-            table.Add(Variants[i].Row, Format.Count(items), Format.Seconds(best[i].Value.Elapsed), Format.Rate(best[i].Value.PerSecond), i == 0 ? "—" : Overhead(plain, best[i]));
+            table.Add(
+                Variants[i].Row,
+                Format.Count(items),
+                Format.Seconds(best[i].Value.Elapsed),
+                Format.Rate(best[i].Value.PerSecond),
+                i == 0 ? "—" : Overhead(plain, best[i]),
+                best[i].LeastCpuPerJob is { } cpu ? Format.Plain(cpu, 3) : "n/a",
+                i == 0 ? "—" : CpuOverhead(plainCpu, best[i].LeastCpuPerJob));
         }
 
         table.Print(postgres.Description);
         Console.WriteLine(
             $"execute postgres items={items} plain={Format.Plain(plain)} logs-off={Format.Plain(best[1].Value.PerSecond)} "
             + $"logs-on={Format.Plain(best[2].Value.PerSecond)} logging={Format.Plain(best[3].Value.PerSecond)} "
-            + $"overhead-off={Overhead(plain, best[1])} overhead-on={Overhead(plain, best[2])} overhead-logging={Overhead(plain, best[3])}");
+            + $"overhead-off={Overhead(plain, best[1])} overhead-on={Overhead(plain, best[2])} overhead-logging={Overhead(plain, best[3])} "
+            + $"cpu-off={CpuOverhead(plainCpu, best[1].LeastCpuPerJob)} cpu-on={CpuOverhead(plainCpu, best[2].LeastCpuPerJob)} cpu-logging={CpuOverhead(plainCpu, best[3].LeastCpuPerJob)}");
     }
 
     private static string Overhead(double plain, Best fanOut)
     {
         var overhead = (plain / fanOut.Value.PerSecond - 1) * 100;
+        return (overhead >= 0 ? "+" : string.Empty) + Format.Plain(overhead, 1) + "%";
+    }
+
+    private static string CpuOverhead(double? plain, double? fanOut)
+    {
+        if (plain is not { } p || fanOut is not { } f)
+        {
+            return "n/a";
+        }
+
+        var overhead = (f / p - 1) * 100;
         return (overhead >= 0 ? "+" : string.Empty) + Format.Plain(overhead, 1) + "%";
     }
 
@@ -87,6 +107,7 @@ internal static class ExecuteBenchmark
         var storage = BenchHost.Postgres(connectionString);
         var monitoring = storage.GetMonitoringApi();
         var clock = Stopwatch.StartNew();
+        var cpuBefore = Cpu(postgres);
         var host = await BenchHost.StartAsync(storage, postgreSqlDispatch: true, workers, variant.Handlers, services: null);
         try
         {
@@ -101,19 +122,27 @@ internal static class ExecuteBenchmark
             }
 
             var elapsed = clock.Elapsed;
+            var cpu = Cpu(postgres) - cpuBefore;
             if (profile)
             {
                 Console.WriteLine($"  {variant.Label}, the statements executed most often while the jobs ran:");
                 await postgres.PrintTopStatementsAsync(connectionString, 25, items);
             }
 
-            return new Measurement(items, elapsed);
+            return new Measurement(items, elapsed, cpu);
         }
         finally
         {
             await BenchHost.StopAsync(host, storage);
         }
     }
+
+    /// <summary>
+    /// The CPU time so far of this process (the Hangfire server, its workers, FanOut's filters and monitors, the wait's own
+    /// poll) and of PostgreSQL (every backend): what a job costs the machine, which a busy machine raises far less than
+    /// the time. Null when PostgreSQL's is not known (a server of one's own).
+    /// </summary>
+    private static TimeSpan? Cpu(BenchmarkPostgres postgres) => postgres.Cpu() + Process.GetCurrentProcess().TotalProcessorTime;
 
     /// <summary>Creates the jobs with no server running, the plain ones a few at a time in parallel to save time.</summary>
     private static async Task CreateJobsAsync(string connectionString, bool childJobs, int items)
