@@ -35,6 +35,7 @@ internal static class ScalingBenchmark
         var perItemItems = options.Items ?? 10_000;
         var batchedItems = options.BatchedItems ?? perItemItems * 10;
         await using var postgres = await BenchmarkPostgres.StartAsync(options.Durable);
+        var profile = options.Profile && await postgres.CountStatementsAsync();
         var measured = new List<ScalingRun>();
         foreach (var batched in new[] { false, true })
         {
@@ -44,7 +45,7 @@ internal static class ScalingBenchmark
                 var best = (ScalingRun?)null;
                 for (var run = 1; run <= options.Repeat; run++)
                 {
-                    var one = await MeasureAsync(postgres, batched, servers, items, options);
+                    var one = await MeasureAsync(postgres, batched, servers, items, options, profile);
                     Console.WriteLine(
                         $"  {Label(batched, options.BatchSize)}, {servers} server process(es) of {options.Workers} workers: {Format.Seconds(one.Elapsed)}, " +
                         $"{Format.Rate(items / one.Elapsed.TotalSeconds)} items/s, CPU per 1,000 items: servers {Cpu(one.ServersCpu, items)}, " +
@@ -125,7 +126,7 @@ internal static class ScalingBenchmark
         }
     }
 
-    private static async Task<ScalingRun> MeasureAsync(BenchmarkPostgres postgres, bool batched, int servers, int items, BenchmarkOptions options)
+    private static async Task<ScalingRun> MeasureAsync(BenchmarkPostgres postgres, bool batched, int servers, int items, BenchmarkOptions options, bool profile)
     {
         var connectionString = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync("scaling")) { KeepAlive = 1 }.ConnectionString;
         var storage = Storage(connectionString);
@@ -147,8 +148,19 @@ internal static class ScalingBenchmark
             var senderBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var postgresBefore = postgres.Cpu();
             var walBefore = await postgres.WalAsync();
+            if (profile)
+            {
+                await postgres.ResetStatementCountsAsync();
+            }
+
             var elapsed = await RunAsync(sender, processes, WarmUpItems + items, items);
             var wal = await postgres.WalAsync();
+            if (profile)
+            {
+                Console.WriteLine($"  {Label(batched, options.BatchSize)}, {servers} server process(es): the statements executed most often, per item");
+                await postgres.PrintTopStatementsAsync(connectionString, 25, items, "item");
+            }
+
             return new ScalingRun(
                 batched,
                 servers,

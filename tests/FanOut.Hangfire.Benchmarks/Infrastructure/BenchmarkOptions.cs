@@ -62,7 +62,7 @@ internal sealed record BenchmarkOptions(
           memory --items N
               Peak working set of a process dispatching N items from a streaming source into PostgreSQL, beside 10,000 items.
 
-          --profile true     (flow, execute, end-to-end) list the statements each run executed most often, per job;
+          --profile true     (flow, execute, end-to-end, scaling) list the statements each run executed most often, per job;
                              (dispatch) the fast path's CPU, allocations and statement time per job
           --repeat R         runs of each measurement; the best counts (3 by default)
           --durable false    start the throwaway cluster with fsync and synchronous_commit off, as the tests do
