@@ -9,29 +9,30 @@ namespace FanOut.Hangfire.Flow;
 /// One limit's state in storage, read and changed by the holder of its lock: the jobs holding its slots (globally and
 /// per concurrency key), the jobs waiting (globally and per key, in arrival order), the keys whose turn is next, and the
 /// throttle's next starts. What it reads is cached and kept up to date with what it writes, so the lock holder reads
-/// each thing once; every write goes into the transaction it is given, which commits before the lock is let go.
+/// each thing once; every write goes into the transaction it is given, which commits before the lock is let go. The
+/// round of keys is written at <see cref="Flush"/>, once per key and change: a key put in the round and taken out again
+/// in the same change (its slot freed, then filled) costs no write when it was not stored before.
 /// </summary>
 internal sealed class BudgetView
 {
-    private const string SequenceField = "sequence";
-    private const string TurnField = "turn";
-
     private readonly JobStorageConnection _connection;
+    private readonly FlowOrder _order;
     private readonly string _id;
     private readonly Dictionary<string, long> _runningOfKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ScoredSetView> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _throttle = new(StringComparer.Ordinal);
     private readonly HashSet<string> _throttleChanged = new(StringComparer.Ordinal);
+
+    // The round's changes not written yet: a key's new turn, or null to take it out of the round.
+    private readonly Dictionary<string, long?> _readyChanges = new(StringComparer.Ordinal);
     private long? _running;
-    private long _sequence = -1;
-    private long _turn = -1;
-    private bool _countersChanged;
     private ScoredSetView? _readyKeys;
 
-    public BudgetView(RegisteredLimit limit, JobStorageConnection connection)
+    public BudgetView(RegisteredLimit limit, JobStorageConnection connection, FlowOrder order)
     {
         Limit = limit;
         _connection = connection;
+        _order = order;
         _id = limit.StorageId;
     }
 
@@ -81,7 +82,7 @@ internal sealed class BudgetView
             _runningOfKey[key] = running;
             if (running >= Limit.ConcurrencyLimitPerKey!.Value && HasWaiting(key))
             {
-                RemoveReadyKey(transaction, key);
+                RemoveReadyKey(key);
             }
         }
     }
@@ -103,7 +104,7 @@ internal sealed class BudgetView
             _runningOfKey[key] = Math.Max(0, running - 1);
             if (running == Limit.ConcurrencyLimitPerKey!.Value && HasWaiting(key))
             {
-                AppendReadyKey(transaction, key);
+                AppendReadyKey(key);
             }
         }
     }
@@ -125,7 +126,7 @@ internal sealed class BudgetView
 
     public void AddWaiting(IWriteOnlyTransaction transaction, string jobId, string key)
     {
-        var sequence = NextSequence();
+        var sequence = _order.Next();
         transaction.AddToSet(StorageKeys.FlowWaiting(_id), jobId, sequence);
         if (!Keyed)
         {
@@ -141,7 +142,7 @@ internal sealed class BudgetView
             transaction.AddToSet(StorageKeys.FlowWaitingKeys(_id), key);
             if (RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
             {
-                AppendReadyKey(transaction, key);
+                AppendReadyKey(key);
             }
         }
     }
@@ -160,26 +161,26 @@ internal sealed class BudgetView
         if (!HasWaiting(key))
         {
             transaction.RemoveFromSet(StorageKeys.FlowWaitingKeys(_id), key);
-            RemoveReadyKey(transaction, key);
+            RemoveReadyKey(key);
         }
     }
 
     /// <summary>The key whose turn it is: the one served longest ago among those with jobs waiting and a slot of their own free.</summary>
     public string? NextReadyKey() => ReadyKeys.First();
 
-    /// <summary>Puts a key just served at the back of the round.</summary>
-    public void Served(IWriteOnlyTransaction transaction, string key)
+    /// <summary>Puts a key just served at the back of the round (at the next <see cref="Flush"/>).</summary>
+    public void Served(string key)
     {
         if (HasWaiting(key) && RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
         {
-            AppendReadyKey(transaction, key);
+            AppendReadyKey(key);
         }
     }
 
-    /// <summary>Takes a key out of the round: it has nothing waiting, or its slots are full.</summary>
-    public void RemoveReadyKey(IWriteOnlyTransaction transaction, string key)
+    /// <summary>Takes a key out of the round (at the next <see cref="Flush"/>): it has nothing waiting, or its slots are full.</summary>
+    public void RemoveReadyKey(string key)
     {
-        transaction.RemoveFromSet(StorageKeys.FlowReadyKeys(_id), key);
+        _readyChanges[key] = null;
         ReadyKeys.Remove(key);
     }
 
@@ -240,18 +241,23 @@ internal sealed class BudgetView
         _throttleChanged.Add(field);
     }
 
-    /// <summary>Writes the counters and throttle times changed since the last flush into <paramref name="transaction"/>.</summary>
+    /// <summary>Writes the round's changes and the throttle times changed since the last flush into <paramref name="transaction"/>.</summary>
     public void Flush(IWriteOnlyTransaction transaction)
     {
-        if (_countersChanged)
+        foreach (var (key, turn) in _readyChanges)
         {
-            transaction.SetRangeInHash(StorageKeys.FlowCounters(_id), new Dictionary<string, string>
+            if (turn is { } score)
             {
-                [SequenceField] = _sequence.ToString(CultureInfo.InvariantCulture),
-                [TurnField] = _turn.ToString(CultureInfo.InvariantCulture),
-            });
-            _countersChanged = false;
+                transaction.AddToSet(StorageKeys.FlowReadyKeys(_id), key, score);
+                ReadyKeys.Stored(key);
+            }
+            else if (!ReadyKeys.IsKnownAbsent(key))
+            {
+                transaction.RemoveFromSet(StorageKeys.FlowReadyKeys(_id), key);
+            }
         }
+
+        _readyChanges.Clear();
 
         if (_throttleChanged.Count > 0)
         {
@@ -270,9 +276,9 @@ internal sealed class BudgetView
 
     private ScoredSetView ReadyKeys => _readyKeys ??= new ScoredSetView(_connection, StorageKeys.FlowReadyKeys(_id));
 
-    private void AppendReadyKey(IWriteOnlyTransaction transaction, string key)
+    private void AppendReadyKey(string key)
     {
-        transaction.AddToSet(StorageKeys.FlowReadyKeys(_id), key, NextTurn());
+        _readyChanges[key] = _order.Next();
         ReadyKeys.Append(key);
     }
 
@@ -285,37 +291,6 @@ internal sealed class BudgetView
         }
 
         return queue;
-    }
-
-    private long NextSequence()
-    {
-        LoadCounters();
-        _countersChanged = true;
-        return ++_sequence;
-    }
-
-    private long NextTurn()
-    {
-        LoadCounters();
-        _countersChanged = true;
-        return ++_turn;
-    }
-
-    private void LoadCounters()
-    {
-        if (_sequence >= 0)
-        {
-            return;
-        }
-
-        var counters = _connection.GetAllEntriesFromHash(StorageKeys.FlowCounters(_id));
-        _sequence = Read(counters, SequenceField);
-        _turn = Read(counters, TurnField);
-
-        static long Read(Dictionary<string, string>? entries, string field) =>
-            entries is not null && entries.TryGetValue(field, out var value) && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
-                ? number
-                : 0;
     }
 
     private static long Cached(Dictionary<string, long> cache, string key, Func<string, long> load)

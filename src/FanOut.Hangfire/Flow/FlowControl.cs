@@ -31,6 +31,8 @@ internal sealed partial class FlowControl(
     // How many waiting jobs one state change may release: more than one only after a limit was raised.
     private const int MaxReleasesPerChange = 1_000;
 
+    private readonly FlowOrder _order = new(time);
+
     public FlowLocks Locks => locks;
 
     /// <summary>Raised when a job is parked for a throttled start, with when it is due, so this process's timer starts it on time.</summary>
@@ -390,7 +392,7 @@ internal sealed partial class FlowControl(
                 key = next;
                 if (view.RunningOf(key) >= view.Limit.ConcurrencyLimitPerKey!.Value || !view.HasWaiting(key))
                 {
-                    view.RemoveReadyKey(transaction, key);
+                    view.RemoveReadyKey(key);
                     continue;
                 }
             }
@@ -406,7 +408,7 @@ internal sealed partial class FlowControl(
                     break;
                 }
 
-                view.RemoveReadyKey(transaction, key);
+                view.RemoveReadyKey(key);
                 continue;
             }
 
@@ -423,7 +425,7 @@ internal sealed partial class FlowControl(
 
             if (view.Keyed)
             {
-                view.Served(transaction, key);
+                view.Served(key);
             }
         }
 
@@ -469,9 +471,11 @@ internal sealed partial class FlowControl(
         return Released.Yes;
     }
 
+    /// <summary>Moves a job out of its limit's line (a release, a throttled start come due) to <paramref name="state"/>.</summary>
     private void Apply(FlowScope scope, IStorageConnection connection, IWriteOnlyTransaction transaction, string jobId, JobData data, IState state)
     {
         using (scope.SettingState(jobId))
+        using (LimitLineLeaves.Mark(jobId))
         {
             hangfire.StateMachine.ApplyState(new ApplyStateContext(
                 hangfire.Storage,
@@ -656,7 +660,7 @@ internal sealed partial class FlowControl(
     private RegisteredLimit? LimitOf(JobData? data) =>
         data?.Job is not null && ChildJobs.TryRead(data.Job, out var args) ? registry.FindHandler(args.HandlerId)?.Limit?.Budget : null;
 
-    private BudgetView ViewOf(FlowScope scope, RegisteredLimit budget) => scope.View(budget, hangfire.Storage.GetConnection);
+    private BudgetView ViewOf(FlowScope scope, RegisteredLimit budget) => scope.View(budget, hangfire.Storage.GetConnection, _order);
 
     private static bool IsCurrently(ElectStateContext context, string stateName) =>
         string.Equals(context.CurrentState, stateName, StringComparison.OrdinalIgnoreCase);
