@@ -19,6 +19,7 @@ internal sealed class BudgetView
     private readonly FlowOrder _order;
     private readonly string _id;
     private readonly Dictionary<string, long> _runningOfKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ScoredSetView> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _throttle = new(StringComparer.Ordinal);
     private readonly HashSet<string> _throttleChanged = new(StringComparer.Ordinal);
@@ -49,6 +50,13 @@ internal sealed class BudgetView
         Cached(_runningOfKey, key, k => _connection.GetSetCount(StorageKeys.FlowRunningOfKey(_id, k)));
 
     /// <summary>
+    /// The key whose slot <paramref name="jobId"/> holds, or null (<see cref="SlotRecord.HeldKey"/>), with
+    /// <paramref name="key"/> the one its item gives now (null when it gives none). The members read also count the
+    /// key's slots (or the limit's), so the change that frees the slot reads no count of its own.
+    /// </summary>
+    public string? HeldKey(string jobId, string? key) => SlotRecord.HeldKey(Members, _id, Keyed, jobId, key);
+
+    /// <summary>
     /// Whether a job waits with <paramref name="key"/> (any key when the limit is not keyed): the first page of its
     /// queue, which the release reads anyway, rather than a count of a set that can hold thousands.
     /// </summary>
@@ -72,12 +80,11 @@ internal sealed class BudgetView
 
     public void Admit(IWriteOnlyTransaction transaction, string jobId, string key)
     {
-        transaction.AddToSet(StorageKeys.FlowRunning(_id), jobId);
-        transaction.AddToSet(StorageKeys.FlowSlot(jobId), SlotRecord.Of(_id, key));
+        AddMember(transaction, StorageKeys.FlowRunning(_id), SlotRecord.Of(jobId, key));
         _running = Running + 1;
         if (Keyed)
         {
-            transaction.AddToSet(StorageKeys.FlowRunningOfKey(_id, key), jobId);
+            AddMember(transaction, StorageKeys.FlowRunningOfKey(_id, key), jobId);
             var running = RunningOf(key) + 1;
             _runningOfKey[key] = running;
             if (running >= Limit.ConcurrencyLimitPerKey!.Value && HasWaiting(key))
@@ -87,19 +94,19 @@ internal sealed class BudgetView
         }
     }
 
-    /// <summary>Lets a slot go: <paramref name="member"/> is the job id, or the orphan record holding it for a call still running.</summary>
-    public void Free(IWriteOnlyTransaction transaction, string member, string key, string? slotOfJob)
-    {
-        transaction.RemoveFromSet(StorageKeys.FlowRunning(_id), member);
-        if (slotOfJob is not null)
-        {
-            transaction.RemoveFromSet(StorageKeys.FlowSlot(slotOfJob), SlotRecord.Of(_id, key));
-        }
+    /// <summary>Lets the slot of <paramref name="key"/> that <paramref name="jobId"/> holds go.</summary>
+    public void Free(IWriteOnlyTransaction transaction, string jobId, string key) => Free(transaction, SlotRecord.Of(jobId, key), jobId, key);
 
+    /// <summary>Lets the slot an orphan record holds for a call that has ended go.</summary>
+    public void FreeOrphan(IWriteOnlyTransaction transaction, string orphan, string key) => Free(transaction, orphan, orphan, key);
+
+    private void Free(IWriteOnlyTransaction transaction, string member, string keyMember, string key)
+    {
+        RemoveMember(transaction, StorageKeys.FlowRunning(_id), member);
         _running = Math.Max(0, Running - 1);
         if (Keyed)
         {
-            transaction.RemoveFromSet(StorageKeys.FlowRunningOfKey(_id, key), member);
+            RemoveMember(transaction, StorageKeys.FlowRunningOfKey(_id, key), keyMember);
             var running = RunningOf(key);
             _runningOfKey[key] = Math.Max(0, running - 1);
             if (running == Limit.ConcurrencyLimitPerKey!.Value && HasWaiting(key))
@@ -112,13 +119,12 @@ internal sealed class BudgetView
     /// <summary>Moves a slot from a job to an orphan record: the job is gone from its call, but the call may still run.</summary>
     public void Orphan(IWriteOnlyTransaction transaction, string jobId, string key, string orphan, DateTimeOffset now)
     {
-        transaction.RemoveFromSet(StorageKeys.FlowRunning(_id), jobId);
-        transaction.AddToSet(StorageKeys.FlowRunning(_id), orphan);
-        transaction.RemoveFromSet(StorageKeys.FlowSlot(jobId), SlotRecord.Of(_id, key));
+        RemoveMember(transaction, StorageKeys.FlowRunning(_id), SlotRecord.Of(jobId, key));
+        AddMember(transaction, StorageKeys.FlowRunning(_id), orphan);
         if (Keyed)
         {
-            transaction.RemoveFromSet(StorageKeys.FlowRunningOfKey(_id, key), jobId);
-            transaction.AddToSet(StorageKeys.FlowRunningOfKey(_id, key), orphan);
+            RemoveMember(transaction, StorageKeys.FlowRunningOfKey(_id, key), jobId);
+            AddMember(transaction, StorageKeys.FlowRunningOfKey(_id, key), orphan);
         }
 
         transaction.AddToSet(StorageKeys.FlowOrphans(_id), orphan, now.ToUnixTimeMilliseconds());
@@ -291,6 +297,44 @@ internal sealed class BudgetView
         }
 
         return queue;
+    }
+
+    // The members of one of the limit's running sets, read once; the counts follow from them when not read yet.
+    private HashSet<string> Members(string set)
+    {
+        if (!_members.TryGetValue(set, out var members))
+        {
+            members = new HashSet<string>(_connection.GetAllItemsFromSet(set), StringComparer.Ordinal);
+            _members.Add(set, members);
+            if (set == StorageKeys.FlowRunning(_id))
+            {
+                _running ??= members.Count;
+            }
+            else
+            {
+                _runningOfKey.TryAdd(set[StorageKeys.FlowRunningOfKey(_id, string.Empty).Length..], members.Count);
+            }
+        }
+
+        return members;
+    }
+
+    private void AddMember(IWriteOnlyTransaction transaction, string set, string member)
+    {
+        transaction.AddToSet(set, member);
+        if (_members.TryGetValue(set, out var members))
+        {
+            members.Add(member);
+        }
+    }
+
+    private void RemoveMember(IWriteOnlyTransaction transaction, string set, string member)
+    {
+        transaction.RemoveFromSet(set, member);
+        if (_members.TryGetValue(set, out var members))
+        {
+            members.Remove(member);
+        }
     }
 
     private static long Cached(Dictionary<string, long> cache, string key, Func<string, long> load)
