@@ -122,6 +122,7 @@ internal static class FlowBenchmark
             }
 
             var calls = log.Calls.ToList();
+            var smallKeysDone = calls.Where(c => c.Key != FlowItems.BigKey).Max(c => c.Ended);
             return new FlowRun(
                 calls.Max(c => c.Ended) - started,
                 CallLog.PeakOf(calls),
@@ -132,8 +133,9 @@ internal static class FlowBenchmark
                 calls.Count,
                 (double)statements.Statements / items.Total,
                 (double)statements.RoundTrips / items.Total,
-                calls.Where(c => c.Key != FlowItems.BigKey).Max(c => c.Ended) - started,
-                calls.Where(c => c.Key == FlowItems.BigKey).Max(c => c.Ended) - started);
+                smallKeysDone - started,
+                calls.Where(c => c.Key == FlowItems.BigKey).Max(c => c.Ended) - started,
+                Handovers.Of(calls, FlowItems.BigKey, smallKeysDone));
         }
         finally
         {
@@ -147,7 +149,8 @@ internal static class FlowBenchmark
         Console.WriteLine(
             $"  {label}: {Format.Seconds(run.Elapsed)}, max {run.PeakPerKey} per key and {run.PeakGlobal} overall, " +
             $"{Format.Count(run.Enqueued)} enqueued and {Format.Count(run.Processing)} fetched for {Format.Count(run.Calls)} calls " +
-            $"(bounces {run.Bounces}), {Format.Plain(run.StatementsPerJob, 1)} statements and {Format.Plain(run.TripsPerJob, 1)} round trips per job, small keys done at {Format.Seconds(run.SmallKeysDone)}, big key at {Format.Seconds(run.BigKeyDone)}");
+            $"(bounces {run.Bounces}), {Format.Plain(run.StatementsPerJob, 1)} statements and {Format.Plain(run.TripsPerJob, 1)} round trips per job, small keys done at {Format.Seconds(run.SmallKeysDone)}, big key at {Format.Seconds(run.BigKeyDone)}" +
+            (run.Handovers.Count > 0 ? $", big key alone: {Format.Count(run.Handovers.Count)} handovers of a slot, median {Format.Plain(run.Handovers.Median.TotalMilliseconds)} ms, p90 {Format.Plain(run.Handovers.P90.TotalMilliseconds)} ms (end of a call to the next call's start)" : string.Empty));
         return run;
     }
 
@@ -176,5 +179,6 @@ internal static class FlowBenchmark
         double StatementsPerJob,
         double TripsPerJob,
         TimeSpan SmallKeysDone,
-        TimeSpan BigKeyDone);
+        TimeSpan BigKeyDone,
+        Handovers Handovers);
 }

@@ -9,29 +9,31 @@ namespace FanOut.Hangfire.Flow;
 /// One limit's state in storage, read and changed by the holder of its lock: the jobs holding its slots (globally and
 /// per concurrency key), the jobs waiting (globally and per key, in arrival order), the keys whose turn is next, and the
 /// throttle's next starts. What it reads is cached and kept up to date with what it writes, so the lock holder reads
-/// each thing once; every write goes into the transaction it is given, which commits before the lock is let go.
+/// each thing once; every write goes into the transaction it is given, which commits before the lock is let go. The
+/// round of keys is written at <see cref="Flush"/>, once per key and change: a key put in the round and taken out again
+/// in the same change (its slot freed, then filled) costs no write when it was not stored before.
 /// </summary>
 internal sealed class BudgetView
 {
-    private const string SequenceField = "sequence";
-    private const string TurnField = "turn";
-
     private readonly JobStorageConnection _connection;
+    private readonly FlowOrder _order;
     private readonly string _id;
     private readonly Dictionary<string, long> _runningOfKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ScoredSetView> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _throttle = new(StringComparer.Ordinal);
     private readonly HashSet<string> _throttleChanged = new(StringComparer.Ordinal);
+
+    // The round's changes not written yet: a key's new turn, or null to take it out of the round.
+    private readonly Dictionary<string, long?> _readyChanges = new(StringComparer.Ordinal);
     private long? _running;
-    private long _sequence = -1;
-    private long _turn = -1;
-    private bool _countersChanged;
     private ScoredSetView? _readyKeys;
 
-    public BudgetView(RegisteredLimit limit, JobStorageConnection connection)
+    public BudgetView(RegisteredLimit limit, JobStorageConnection connection, FlowOrder order)
     {
         Limit = limit;
         _connection = connection;
+        _order = order;
         _id = limit.StorageId;
     }
 
@@ -46,6 +48,13 @@ internal sealed class BudgetView
 
     public long RunningOf(string key) =>
         Cached(_runningOfKey, key, k => _connection.GetSetCount(StorageKeys.FlowRunningOfKey(_id, k)));
+
+    /// <summary>
+    /// The key whose slot <paramref name="jobId"/> holds, or null (<see cref="SlotRecord.HeldKey"/>), with
+    /// <paramref name="key"/> the one its item gives now (null when it gives none). The members read also count the
+    /// key's slots (or the limit's), so the change that frees the slot reads no count of its own.
+    /// </summary>
+    public string? HeldKey(string jobId, string? key) => SlotRecord.HeldKey(Members, _id, Keyed, jobId, key);
 
     /// <summary>
     /// Whether a job waits with <paramref name="key"/> (any key when the limit is not keyed): the first page of its
@@ -71,39 +80,38 @@ internal sealed class BudgetView
 
     public void Admit(IWriteOnlyTransaction transaction, string jobId, string key)
     {
-        transaction.AddToSet(StorageKeys.FlowRunning(_id), jobId);
-        transaction.AddToSet(StorageKeys.FlowSlot(jobId), SlotRecord.Of(_id, key));
+        AddMember(transaction, StorageKeys.FlowRunning(_id), SlotRecord.Of(jobId, key));
         _running = Running + 1;
         if (Keyed)
         {
-            transaction.AddToSet(StorageKeys.FlowRunningOfKey(_id, key), jobId);
+            AddMember(transaction, StorageKeys.FlowRunningOfKey(_id, key), jobId);
             var running = RunningOf(key) + 1;
             _runningOfKey[key] = running;
             if (running >= Limit.ConcurrencyLimitPerKey!.Value && HasWaiting(key))
             {
-                RemoveReadyKey(transaction, key);
+                RemoveReadyKey(key);
             }
         }
     }
 
-    /// <summary>Lets a slot go: <paramref name="member"/> is the job id, or the orphan record holding it for a call still running.</summary>
-    public void Free(IWriteOnlyTransaction transaction, string member, string key, string? slotOfJob)
-    {
-        transaction.RemoveFromSet(StorageKeys.FlowRunning(_id), member);
-        if (slotOfJob is not null)
-        {
-            transaction.RemoveFromSet(StorageKeys.FlowSlot(slotOfJob), SlotRecord.Of(_id, key));
-        }
+    /// <summary>Lets the slot of <paramref name="key"/> that <paramref name="jobId"/> holds go.</summary>
+    public void Free(IWriteOnlyTransaction transaction, string jobId, string key) => Free(transaction, SlotRecord.Of(jobId, key), jobId, key);
 
+    /// <summary>Lets the slot an orphan record holds for a call that has ended go.</summary>
+    public void FreeOrphan(IWriteOnlyTransaction transaction, string orphan, string key) => Free(transaction, orphan, orphan, key);
+
+    private void Free(IWriteOnlyTransaction transaction, string member, string keyMember, string key)
+    {
+        RemoveMember(transaction, StorageKeys.FlowRunning(_id), member);
         _running = Math.Max(0, Running - 1);
         if (Keyed)
         {
-            transaction.RemoveFromSet(StorageKeys.FlowRunningOfKey(_id, key), member);
+            RemoveMember(transaction, StorageKeys.FlowRunningOfKey(_id, key), keyMember);
             var running = RunningOf(key);
             _runningOfKey[key] = Math.Max(0, running - 1);
             if (running == Limit.ConcurrencyLimitPerKey!.Value && HasWaiting(key))
             {
-                AppendReadyKey(transaction, key);
+                AppendReadyKey(key);
             }
         }
     }
@@ -111,13 +119,12 @@ internal sealed class BudgetView
     /// <summary>Moves a slot from a job to an orphan record: the job is gone from its call, but the call may still run.</summary>
     public void Orphan(IWriteOnlyTransaction transaction, string jobId, string key, string orphan, DateTimeOffset now)
     {
-        transaction.RemoveFromSet(StorageKeys.FlowRunning(_id), jobId);
-        transaction.AddToSet(StorageKeys.FlowRunning(_id), orphan);
-        transaction.RemoveFromSet(StorageKeys.FlowSlot(jobId), SlotRecord.Of(_id, key));
+        RemoveMember(transaction, StorageKeys.FlowRunning(_id), SlotRecord.Of(jobId, key));
+        AddMember(transaction, StorageKeys.FlowRunning(_id), orphan);
         if (Keyed)
         {
-            transaction.RemoveFromSet(StorageKeys.FlowRunningOfKey(_id, key), jobId);
-            transaction.AddToSet(StorageKeys.FlowRunningOfKey(_id, key), orphan);
+            RemoveMember(transaction, StorageKeys.FlowRunningOfKey(_id, key), jobId);
+            AddMember(transaction, StorageKeys.FlowRunningOfKey(_id, key), orphan);
         }
 
         transaction.AddToSet(StorageKeys.FlowOrphans(_id), orphan, now.ToUnixTimeMilliseconds());
@@ -125,7 +132,7 @@ internal sealed class BudgetView
 
     public void AddWaiting(IWriteOnlyTransaction transaction, string jobId, string key)
     {
-        var sequence = NextSequence();
+        var sequence = _order.Next();
         transaction.AddToSet(StorageKeys.FlowWaiting(_id), jobId, sequence);
         if (!Keyed)
         {
@@ -141,7 +148,7 @@ internal sealed class BudgetView
             transaction.AddToSet(StorageKeys.FlowWaitingKeys(_id), key);
             if (RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
             {
-                AppendReadyKey(transaction, key);
+                AppendReadyKey(key);
             }
         }
     }
@@ -160,26 +167,26 @@ internal sealed class BudgetView
         if (!HasWaiting(key))
         {
             transaction.RemoveFromSet(StorageKeys.FlowWaitingKeys(_id), key);
-            RemoveReadyKey(transaction, key);
+            RemoveReadyKey(key);
         }
     }
 
     /// <summary>The key whose turn it is: the one served longest ago among those with jobs waiting and a slot of their own free.</summary>
     public string? NextReadyKey() => ReadyKeys.First();
 
-    /// <summary>Puts a key just served at the back of the round.</summary>
-    public void Served(IWriteOnlyTransaction transaction, string key)
+    /// <summary>Puts a key just served at the back of the round (at the next <see cref="Flush"/>).</summary>
+    public void Served(string key)
     {
         if (HasWaiting(key) && RunningOf(key) < Limit.ConcurrencyLimitPerKey!.Value)
         {
-            AppendReadyKey(transaction, key);
+            AppendReadyKey(key);
         }
     }
 
-    /// <summary>Takes a key out of the round: it has nothing waiting, or its slots are full.</summary>
-    public void RemoveReadyKey(IWriteOnlyTransaction transaction, string key)
+    /// <summary>Takes a key out of the round (at the next <see cref="Flush"/>): it has nothing waiting, or its slots are full.</summary>
+    public void RemoveReadyKey(string key)
     {
-        transaction.RemoveFromSet(StorageKeys.FlowReadyKeys(_id), key);
+        _readyChanges[key] = null;
         ReadyKeys.Remove(key);
     }
 
@@ -240,18 +247,23 @@ internal sealed class BudgetView
         _throttleChanged.Add(field);
     }
 
-    /// <summary>Writes the counters and throttle times changed since the last flush into <paramref name="transaction"/>.</summary>
+    /// <summary>Writes the round's changes and the throttle times changed since the last flush into <paramref name="transaction"/>.</summary>
     public void Flush(IWriteOnlyTransaction transaction)
     {
-        if (_countersChanged)
+        foreach (var (key, turn) in _readyChanges)
         {
-            transaction.SetRangeInHash(StorageKeys.FlowCounters(_id), new Dictionary<string, string>
+            if (turn is { } score)
             {
-                [SequenceField] = _sequence.ToString(CultureInfo.InvariantCulture),
-                [TurnField] = _turn.ToString(CultureInfo.InvariantCulture),
-            });
-            _countersChanged = false;
+                transaction.AddToSet(StorageKeys.FlowReadyKeys(_id), key, score);
+                ReadyKeys.Stored(key);
+            }
+            else if (!ReadyKeys.IsKnownAbsent(key))
+            {
+                transaction.RemoveFromSet(StorageKeys.FlowReadyKeys(_id), key);
+            }
         }
+
+        _readyChanges.Clear();
 
         if (_throttleChanged.Count > 0)
         {
@@ -270,9 +282,9 @@ internal sealed class BudgetView
 
     private ScoredSetView ReadyKeys => _readyKeys ??= new ScoredSetView(_connection, StorageKeys.FlowReadyKeys(_id));
 
-    private void AppendReadyKey(IWriteOnlyTransaction transaction, string key)
+    private void AppendReadyKey(string key)
     {
-        transaction.AddToSet(StorageKeys.FlowReadyKeys(_id), key, NextTurn());
+        _readyChanges[key] = _order.Next();
         ReadyKeys.Append(key);
     }
 
@@ -287,35 +299,42 @@ internal sealed class BudgetView
         return queue;
     }
 
-    private long NextSequence()
+    // The members of one of the limit's running sets, read once; the counts follow from them when not read yet.
+    private HashSet<string> Members(string set)
     {
-        LoadCounters();
-        _countersChanged = true;
-        return ++_sequence;
-    }
-
-    private long NextTurn()
-    {
-        LoadCounters();
-        _countersChanged = true;
-        return ++_turn;
-    }
-
-    private void LoadCounters()
-    {
-        if (_sequence >= 0)
+        if (!_members.TryGetValue(set, out var members))
         {
-            return;
+            members = new HashSet<string>(_connection.GetAllItemsFromSet(set), StringComparer.Ordinal);
+            _members.Add(set, members);
+            if (set == StorageKeys.FlowRunning(_id))
+            {
+                _running ??= members.Count;
+            }
+            else
+            {
+                _runningOfKey.TryAdd(set[StorageKeys.FlowRunningOfKey(_id, string.Empty).Length..], members.Count);
+            }
         }
 
-        var counters = _connection.GetAllEntriesFromHash(StorageKeys.FlowCounters(_id));
-        _sequence = Read(counters, SequenceField);
-        _turn = Read(counters, TurnField);
+        return members;
+    }
 
-        static long Read(Dictionary<string, string>? entries, string field) =>
-            entries is not null && entries.TryGetValue(field, out var value) && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
-                ? number
-                : 0;
+    private void AddMember(IWriteOnlyTransaction transaction, string set, string member)
+    {
+        transaction.AddToSet(set, member);
+        if (_members.TryGetValue(set, out var members))
+        {
+            members.Add(member);
+        }
+    }
+
+    private void RemoveMember(IWriteOnlyTransaction transaction, string set, string member)
+    {
+        transaction.RemoveFromSet(set, member);
+        if (_members.TryGetValue(set, out var members))
+        {
+            members.Remove(member);
+        }
     }
 
     private static long Cached(Dictionary<string, long> cache, string key, Func<string, long> load)

@@ -31,6 +31,8 @@ internal sealed partial class FlowControl(
     // How many waiting jobs one state change may release: more than one only after a limit was raised.
     private const int MaxReleasesPerChange = 1_000;
 
+    private readonly FlowOrder _order = new(time);
+
     public FlowLocks Locks => locks;
 
     /// <summary>Raised when a job is parked for a throttled start, with when it is due, so this process's timer starts it on time.</summary>
@@ -122,7 +124,7 @@ internal sealed partial class FlowControl(
             context.CandidateState = FanOutWaitingState.ForPause(handler.Id);
             if (!waitsForPause && (limitWaiting is not null || budget.LimitsConcurrency))
             {
-                ElectLeaving(context, handler, limitWaiting);
+                ElectLeaving(context, job, handler, limitWaiting);
             }
 
             return;
@@ -150,7 +152,7 @@ internal sealed partial class FlowControl(
         }
         else if (limitWaiting is not null || budget.LimitsConcurrency)
         {
-            ElectLeaving(context, handler, limitWaiting);
+            ElectLeaving(context, job, handler, limitWaiting);
         }
     }
 
@@ -191,19 +193,21 @@ internal sealed partial class FlowControl(
             return;
         }
 
-        if (fromQueue && SlotRecord.Held(context.Connection, jobId) is not null)
+        var keys = limit.KeysOf(handler.Id, job.ItemKey, job.ItemJson);
+        var key = keys.Problem is null ? keys.Concurrency : null;
+        if (fromQueue && context.Connection is JobStorageConnection connection
+            && SlotRecord.HeldKey(connection.GetAllItemsFromSet, budget.StorageId, budget.ConcurrencyLimitPerKey is not null, jobId, key) is not null)
         {
             return;
         }
 
         using var scope = EnterScope();
         var view = ViewOf(scope, budget);
-        if (budget.LimitsConcurrency && SlotRecord.Held(view.Connection, jobId) is not null)
+        if (budget.LimitsConcurrency && (fromQueue || again) && view.HeldKey(jobId, key) is not null)
         {
             return;
         }
 
-        var keys = limit.KeysOf(handler.Id, job.ItemKey, job.ItemJson);
         if (keys.Problem is { } problem)
         {
             context.CandidateState = Unkeyable(problem);
@@ -246,7 +250,7 @@ internal sealed partial class FlowControl(
         using var scope = EnterScope();
         var view = ViewOf(scope, limit.Budget);
         var now = time.GetUtcNow();
-        if (limit.Budget.LimitsConcurrency && SlotRecord.Held(context.Connection, jobId) is { } held)
+        if (limit.Budget.LimitsConcurrency && HoldsSlotIn(context) && view.HeldKey(jobId, keys.Concurrency) is { } heldKey)
         {
             if (!IsCurrently(context, ProcessingState.StateName))
             {
@@ -258,13 +262,13 @@ internal sealed partial class FlowControl(
             {
                 // Enqueued again by its own worker once its call ended (a retry with no delay): it lets its slot go and
                 // waits for one again, behind the jobs already waiting.
-                view.Free(transaction, jobId, held.Key, jobId);
+                view.Free(transaction, jobId, heldKey);
                 Fill(scope, view, transaction, now);
             }
             else
             {
                 // Requeued while its call runs: that call keeps the slot until it returns, and the job arrives anew.
-                view.Orphan(transaction, jobId, held.Key, SlotRecord.Orphan(jobId, ServerOf(context.Connection, jobId), held.Key), now);
+                view.Orphan(transaction, jobId, heldKey, SlotRecord.Orphan(jobId, ServerOf(context.Connection, jobId), heldKey), now);
             }
         }
 
@@ -276,9 +280,10 @@ internal sealed partial class FlowControl(
         view.Flush(transaction);
     }
 
-    private void ElectLeaving(ElectStateContext context, RegisteredHandler handler, StateData? waiting)
+    private void ElectLeaving(ElectStateContext context, ItemJobArgs job, RegisteredHandler handler, StateData? waiting)
     {
-        var budget = handler.Limit!.Budget;
+        var limit = handler.Limit!;
+        var budget = limit.Budget;
         var jobId = context.BackgroundJob.Id;
         var transaction = context.Transaction;
         var now = time.GetUtcNow();
@@ -291,9 +296,9 @@ internal sealed partial class FlowControl(
             if (due is not null)
             {
                 transaction.RemoveFromSet(StorageKeys.FlowDue, jobId);
-                if (budget.LimitsConcurrency && SlotRecord.Held(waitingView.Connection, jobId) is { } parked)
+                if (budget.LimitsConcurrency && waitingView.HeldKey(jobId, key) is { } parked)
                 {
-                    waitingView.Free(transaction, jobId, parked.Key, jobId);
+                    waitingView.Free(transaction, jobId, parked);
                     Fill(waitingScope, waitingView, transaction, now);
                 }
             }
@@ -306,21 +311,28 @@ internal sealed partial class FlowControl(
             return;
         }
 
-        if (SlotRecord.Held(context.Connection, jobId) is not { } held)
+        // Only an admitted job, enqueued or processing, holds a slot; which key's, its key's running set says.
+        if (!HoldsSlotIn(context))
         {
             return;
         }
 
+        var keys = limit.KeysOf(handler.Id, job.ItemKey, job.ItemJson);
         using var scope = EnterScope();
         var view = ViewOf(scope, budget);
+        if (view.HeldKey(jobId, keys.Problem is null ? keys.Concurrency : null) is not { } held)
+        {
+            return;
+        }
+
         if (IsCurrently(context, ProcessingState.StateName) && !calls.TakeEnded(jobId))
         {
             // Deleted or moved on from outside while its call may still run: the slot stays taken until the call returns.
-            view.Orphan(transaction, jobId, held.Key, SlotRecord.Orphan(jobId, ServerOf(context.Connection, jobId), held.Key), now);
+            view.Orphan(transaction, jobId, held, SlotRecord.Orphan(jobId, ServerOf(context.Connection, jobId), held), now);
         }
         else
         {
-            view.Free(transaction, jobId, held.Key, jobId);
+            view.Free(transaction, jobId, held);
             Fill(scope, view, transaction, now);
         }
 
@@ -390,7 +402,7 @@ internal sealed partial class FlowControl(
                 key = next;
                 if (view.RunningOf(key) >= view.Limit.ConcurrencyLimitPerKey!.Value || !view.HasWaiting(key))
                 {
-                    view.RemoveReadyKey(transaction, key);
+                    view.RemoveReadyKey(key);
                     continue;
                 }
             }
@@ -406,7 +418,7 @@ internal sealed partial class FlowControl(
                     break;
                 }
 
-                view.RemoveReadyKey(transaction, key);
+                view.RemoveReadyKey(key);
                 continue;
             }
 
@@ -423,7 +435,7 @@ internal sealed partial class FlowControl(
 
             if (view.Keyed)
             {
-                view.Served(transaction, key);
+                view.Served(key);
             }
         }
 
@@ -469,9 +481,11 @@ internal sealed partial class FlowControl(
         return Released.Yes;
     }
 
+    /// <summary>Moves a job out of its limit's line (a release, a throttled start come due) to <paramref name="state"/>.</summary>
     private void Apply(FlowScope scope, IStorageConnection connection, IWriteOnlyTransaction transaction, string jobId, JobData data, IState state)
     {
         using (scope.SettingState(jobId))
+        using (LimitLineLeaves.Mark(jobId))
         {
             hangfire.StateMachine.ApplyState(new ApplyStateContext(
                 hangfire.Storage,
@@ -625,7 +639,7 @@ internal sealed partial class FlowControl(
                     : !(liveServers ??= LiveServers()).Contains(serverId);
                 if (ended)
                 {
-                    view.Free(transaction, orphan, key, slotOfJob: null);
+                    view.FreeOrphan(transaction, orphan, key);
                     transaction.RemoveFromSet(StorageKeys.FlowOrphans(id), orphan);
                     freed++;
                 }
@@ -656,7 +670,12 @@ internal sealed partial class FlowControl(
     private RegisteredLimit? LimitOf(JobData? data) =>
         data?.Job is not null && ChildJobs.TryRead(data.Job, out var args) ? registry.FindHandler(args.HandlerId)?.Limit?.Budget : null;
 
-    private BudgetView ViewOf(FlowScope scope, RegisteredLimit budget) => scope.View(budget, hangfire.Storage.GetConnection);
+    private BudgetView ViewOf(FlowScope scope, RegisteredLimit budget) => scope.View(budget, hangfire.Storage.GetConnection, _order);
+
+    // The states a job holds a slot in, once admitted (a job parked for its throttled start holds one too, which its
+    // waiting state's data says).
+    private static bool HoldsSlotIn(ElectStateContext context) =>
+        IsCurrently(context, EnqueuedState.StateName) || IsCurrently(context, ProcessingState.StateName);
 
     private static bool IsCurrently(ElectStateContext context, string stateName) =>
         string.Equals(context.CurrentState, stateName, StringComparison.OrdinalIgnoreCase);

@@ -79,7 +79,7 @@ internal sealed class FlowScope : IDisposable
     }
 
     /// <summary>The limit's state, taking its lock first if this scope does not hold it yet; reads go through a connection of the lock's own.</summary>
-    public BudgetView View(RegisteredLimit limit, Func<IStorageConnection> connect)
+    public BudgetView View(RegisteredLimit limit, Func<IStorageConnection> connect, FlowOrder order)
     {
         if (_held.TryGetValue(limit.StorageId, out var held))
         {
@@ -92,7 +92,7 @@ internal sealed class FlowScope : IDisposable
         {
             connection = connect();
             var view = new BudgetView(limit, connection as JobStorageConnection ?? throw new NotSupportedException(
-                $"Limits need a Hangfire storage whose connection derives from JobStorageConnection (its extended API: set counts and ranges); {connection.GetType().Name} does not."));
+                $"Limits need a Hangfire storage whose connection derives from JobStorageConnection (its extended API: set counts and ranges); {connection.GetType().Name} does not."), order);
             _held.Add(limit.StorageId, (taken, view, connection));
             return view;
         }

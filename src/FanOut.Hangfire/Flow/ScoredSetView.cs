@@ -14,6 +14,7 @@ internal sealed class ScoredSetView(JobStorageConnection connection, string key)
 
     private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
     private readonly List<string> _appended = [];
+    private readonly HashSet<string> _stored = new(StringComparer.Ordinal);
     private List<string>? _page;
     private bool _pageIsAll;
 
@@ -53,6 +54,15 @@ internal sealed class ScoredSetView(JobStorageConnection connection, string key)
         _appended.Remove(member);
         _appended.Add(member);
     }
+
+    /// <summary>Records that <paramref name="member"/> was written to the stored set (by a transaction of the lock holder's).</summary>
+    public void Stored(string member) => _stored.Add(member);
+
+    /// <summary>
+    /// Whether <paramref name="member"/> is surely not in the stored set: the whole set was read and it was not there, and
+    /// the lock holder has not written it since. Then removing it needs no write.
+    /// </summary>
+    public bool IsKnownAbsent(string member) => _page is not null && _pageIsAll && !_page.Contains(member) && !_stored.Contains(member);
 
     private List<string> Load(int count)
     {

@@ -82,17 +82,19 @@ internal sealed class RunOutcomesAttribute : JobFilterAttribute, IApplyStateFilt
         var members = batch is null ? [jobId]
             : outcome == Succeeded ? [OutcomeMembers.All(jobId, batch.Count)]
             : MembersOf(jobId, batch, BatchProgress.Read(context.Connection, jobId).Done.Contains);
+        // The state's name does not say whether it waited for a limit or for its paused handler: unless the flow control
+        // that moves it said it left a limit's line, it leaves both lines.
+        var leavesPause = outcome == Waiting && !LimitLineLeaves.IsMarked(jobId);
         foreach (var member in members)
         {
             transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, outcome), member);
-            if (outcome == Waiting)
+            if (leavesPause)
             {
-                // The state's name does not say whether it waited for a limit or for its paused handler: leave both lines.
                 transaction.RemoveFromSet(StorageKeys.Outcome(job.RunId, job.HandlerId, Paused), member);
             }
         }
 
-        if (outcome == Waiting)
+        if (leavesPause)
         {
             transaction.RemoveFromSet(StorageKeys.PausedJobs(job.HandlerId), jobId);
         }

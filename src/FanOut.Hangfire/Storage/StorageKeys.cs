@@ -108,9 +108,6 @@ internal static class StorageKeys
     /// <summary>The set of concurrency keys with jobs waiting and a slot of their own free, scored by their turn.</summary>
     public static string FlowReadyKeys(string limit) => $"fanout:flow:{limit}:ready-keys";
 
-    /// <summary>The hash of a limit's counters: the arrival sequence and the round-robin turn.</summary>
-    public static string FlowCounters(string limit) => $"fanout:flow:{limit}:counters";
-
     /// <summary>The hash of a limit's throttle: for each throttle key, when its next start is due (Unix milliseconds).</summary>
     public static string FlowThrottle(string limit) => $"fanout:flow:{limit}:throttle";
 
@@ -126,9 +123,6 @@ internal static class StorageKeys
     /// only the items still to do.
     /// </summary>
     public static string BatchProgress(string jobId) => "fanout:batch:" + jobId;
-
-    /// <summary>The one-member set saying which limit and key a job holds a slot of, while it holds one.</summary>
-    public static string FlowSlot(string jobId) => "fanout:flow-slot:" + jobId;
 
     /// <summary>The distributed lock held while a limit's state is read and changed, until the change commits.</summary>
     public static string FlowLock(string limit) => "fanout:flow-lock:" + limit;

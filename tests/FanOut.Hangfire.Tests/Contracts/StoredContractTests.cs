@@ -198,13 +198,13 @@ public sealed class StoredContractTests
         StorageKeys.FlowWaitingOfKey("handler:notify", "T-42").Should().Be("fanout:flow:handler:notify:waiting-of:T-42", "a key's waiting jobs {0}", Why);
         StorageKeys.FlowWaitingKeys("handler:notify").Should().Be("fanout:flow:handler:notify:waiting-keys", "the keys with jobs waiting {0}", Why);
         StorageKeys.FlowReadyKeys("handler:notify").Should().Be("fanout:flow:handler:notify:ready-keys", "the round of keys {0}", Why);
-        StorageKeys.FlowCounters("handler:notify").Should().Be("fanout:flow:handler:notify:counters", "a limit's counters {0}", Why);
         StorageKeys.FlowThrottle("handler:notify").Should().Be("fanout:flow:handler:notify:throttle", "a limit's throttle times {0}", Why);
         StorageKeys.FlowOrphans("handler:notify").Should().Be("fanout:flow:handler:notify:orphans", "the slots of orphaned calls {0}", Why);
         StorageKeys.FlowDue.Should().Be("fanout:flow-due", "the parked jobs {0}", Why);
-        StorageKeys.FlowSlot("42").Should().Be("fanout:flow-slot:42", "a job's slot record {0}", Why);
         StorageKeys.FlowLock("handler:notify").Should().Be("fanout:flow-lock:handler:notify", "a limit's lock {0}", Why);
-        SlotRecord.Of("handler:notify", "T|42").Should().Be("handler:notify|T|42", "a slot record {0}", Why);
+        SlotRecord.Of("42", "T|42").Should().Be("42|T|42", "a job's member of its limit's running set {0}", Why);
+        SlotRecord.HeldKey(set => set == "fanout:flow:handler:notify:running" ? ["7|T-1", "42|T|42"] : [], "handler:notify", keyed: true, "42", "T-9")
+            .Should().Be("T|42", "the key held is read back from the running set's member {0}", Why);
         SlotRecord.Orphan("42", "host:1:abc", "T|42").Should().Be("orphan|42|host:1:abc|T|42", "an orphan record {0}", Why);
         SlotRecord.TryReadOrphan("orphan|42|host:1:abc|T|42", out var jobId, out var serverId, out var key).Should().BeTrue();
         (jobId, serverId, key).Should().Be(("42", "host:1:abc", "T|42"));
