@@ -35,6 +35,9 @@ internal sealed partial class RunCancellation(
 
     private static readonly TimeSpan CancelLockTimeout = TimeSpan.FromSeconds(30);
 
+    // A chunk commits in well under this; a lane held longer is held by an execution that stopped mid-chunk.
+    private static readonly TimeSpan ChunkLaneWait = TimeSpan.FromSeconds(5);
+
     public FanOutCancelResult Cancel(string runId, CancellationToken cancellationToken)
     {
         using var connection = hangfire.Storage.GetConnection();
@@ -55,6 +58,10 @@ internal sealed partial class RunCancellation(
             record = runs.Find(connection, runId) ?? record;
             if (!record.IsCancelled)
             {
+                // A chunk being written holds one of these from its cancel check until it has committed: one that passed
+                // the check commits before the cancel looks for the run's jobs below, and none checks after and commits.
+                using var lane0 = TakeChunkLane(connection, runId, 0);
+                using var lane1 = TakeChunkLane(connection, runId, 1);
                 using var transaction = connection.CreateWriteTransaction();
                 runs.Cancel(transaction, runId);
                 transaction.Commit();
@@ -79,6 +86,24 @@ internal sealed partial class RunCancellation(
         }
 
         return new FanOutCancelResult(runId, outcome, deleted, Waiting(connection, record));
+    }
+
+    /// <summary>
+    /// A lane of <see cref="StorageKeys.ChunkLock"/>, once the chunk holding it has committed; null if it is still held
+    /// after <see cref="ChunkLaneWait"/> (by an execution of the dispatch that stopped mid-chunk): the cancel records
+    /// itself anyway, and the watch deletes what that chunk enqueues if it ever commits.
+    /// </summary>
+    private IDisposable? TakeChunkLane(IStorageConnection connection, string runId, int lane)
+    {
+        try
+        {
+            return connection.AcquireDistributedLock(StorageKeys.ChunkLock(runId, lane), ChunkLaneWait);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogChunkLaneHeld(ex, runId, lane);
+            return null;
+        }
     }
 
     /// <summary>
@@ -250,6 +275,9 @@ internal sealed partial class RunCancellation(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {FanOutRunId}: deleting its jobs stopped after {Deleted}, waiting for a lock; the watch goes on with the rest")]
     private partial void LogDeleteStopped(Exception exception, string fanOutRunId, long deleted);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {FanOutRunId}: chunk lane {Lane} is held by a dispatch that stopped mid-chunk; the cancel is recorded without waiting for it")]
+    private partial void LogChunkLaneHeld(Exception exception, string fanOutRunId, int lane);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId}: deleted {Deleted} jobs that had not started")]
     private partial void LogDeleted(string fanOutRunId, long deleted);
