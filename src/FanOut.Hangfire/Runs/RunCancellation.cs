@@ -58,13 +58,17 @@ internal sealed partial class RunCancellation(
             record = runs.Find(connection, runId) ?? record;
             if (!record.IsCancelled)
             {
-                // A chunk being written holds one of these from its cancel check until it has committed: one that passed
-                // the check commits before the cancel looks for the run's jobs below, and none checks after and commits.
-                using var lane0 = TakeChunkLane(connection, runId, 0);
-                using var lane1 = TakeChunkLane(connection, runId, 1);
-                using var transaction = connection.CreateWriteTransaction();
-                runs.Cancel(transaction, runId);
-                transaction.Commit();
+                using (var transaction = connection.CreateWriteTransaction())
+                {
+                    runs.Cancel(transaction, runId);
+                    transaction.Commit();
+                }
+
+                // A chunk being written holds a lane from its cancel check until it has committed: each checks after this
+                // sees the cancel, and each that checked before has committed once both lanes were let go, before the run's
+                // jobs are looked for below, so no chunk commits after the cancel returns.
+                WaitForChunkLane(connection, runId, 0);
+                WaitForChunkLane(connection, runId, 1);
                 record = runs.Find(connection, runId) ?? record;
                 outcome = FanOutCancelOutcome.Cancelled;
                 LogCancelled(runId, record.Name);
@@ -89,20 +93,19 @@ internal sealed partial class RunCancellation(
     }
 
     /// <summary>
-    /// A lane of <see cref="StorageKeys.ChunkLock"/>, once the chunk holding it has committed; null if it is still held
-    /// after <see cref="ChunkLaneWait"/> (by an execution of the dispatch that stopped mid-chunk): the cancel records
-    /// itself anyway, and the watch deletes what that chunk enqueues if it ever commits.
+    /// Waits for the chunk holding a lane of <see cref="StorageKeys.ChunkLock"/> to commit, up to
+    /// <see cref="ChunkLaneWait"/>: a lane held longer is held by an execution of the dispatch that stopped mid-chunk,
+    /// and the watch deletes what that chunk enqueues if it ever commits.
     /// </summary>
-    private IDisposable? TakeChunkLane(IStorageConnection connection, string runId, int lane)
+    private void WaitForChunkLane(IStorageConnection connection, string runId, int lane)
     {
         try
         {
-            return connection.AcquireDistributedLock(StorageKeys.ChunkLock(runId, lane), ChunkLaneWait);
+            connection.AcquireDistributedLock(StorageKeys.ChunkLock(runId, lane), ChunkLaneWait).Dispose();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogChunkLaneHeld(ex, runId, lane);
-            return null;
         }
     }
 
@@ -276,7 +279,7 @@ internal sealed partial class RunCancellation(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {FanOutRunId}: deleting its jobs stopped after {Deleted}, waiting for a lock; the watch goes on with the rest")]
     private partial void LogDeleteStopped(Exception exception, string fanOutRunId, long deleted);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {FanOutRunId}: chunk lane {Lane} is held by a dispatch that stopped mid-chunk; the cancel is recorded without waiting for it")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {FanOutRunId}: chunk lane {Lane} is held by a dispatch that stopped mid-chunk; the cancel does not wait for it")]
     private partial void LogChunkLaneHeld(Exception exception, string fanOutRunId, int lane);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId}: deleted {Deleted} jobs that had not started")]

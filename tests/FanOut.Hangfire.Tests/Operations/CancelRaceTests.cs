@@ -1,6 +1,7 @@
 using FanOut.Hangfire.Dispatch;
 using FanOut.Hangfire.Hosting;
 using FanOut.Hangfire.Jobs;
+using FanOut.Hangfire.Storage;
 using FanOut.Hangfire.Tests.Fakes;
 using FanOut.Hangfire.Tests.Hosting;
 using FanOut.Hangfire.Tests.Infrastructure;
@@ -181,8 +182,26 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
         }
     }
 
-    private static List<ChildJob> JobsOf(JobStorage storage, string runId) =>
-        JobCensus.ChildJobs(storage).Where(j => j.RunId == runId).ToList();
+    /// <summary>
+    /// The run's jobs, each with its state as stored: those of Hangfire's state lists, and those waiting for a slot or a
+    /// resume, which no list of Hangfire's holds (found in the run's waiting sets, their state read from the job).
+    /// </summary>
+    private static List<ChildJob> JobsOf(JobStorage storage, string runId)
+    {
+        var jobs = JobCensus.ChildJobs(storage).Where(j => j.RunId == runId).ToList();
+        var listed = jobs.Select(j => j.JobId).ToHashSet(StringComparer.Ordinal);
+        using var connection = storage.GetConnection();
+        var waiting = new[] { RunOutcomesAttribute.Waiting, RunOutcomesAttribute.Paused }
+            .SelectMany(outcome => connection.GetAllItemsFromSet(StorageKeys.Outcome(runId, "notify", outcome)) ?? [])
+            .Select(member => OutcomeMembers.Parse(member).JobId)
+            .Where(listed.Add);
+        foreach (var jobId in waiting)
+        {
+            jobs.Add(new ChildJob(jobId, connection.GetJobData(jobId)?.State ?? "none", "notify", runId, "?", null));
+        }
+
+        return jobs;
+    }
 
     private static string DispatchJobOf(JobStorage storage) =>
         storage.GetMonitoringApi().ProcessingJobs(0, 100).Single(j => j.Value.Job?.Type == typeof(FanOutDispatchJob)).Key;
