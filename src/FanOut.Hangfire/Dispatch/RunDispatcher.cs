@@ -127,7 +127,7 @@ internal sealed class RunDispatcher(
         try
         {
             var commit = WriteHoldingLock(runId, @event, chunk, previous, next, guard);
-            return new PendingChunk(chunkLock?.ReleaseAfterAsync(commit) ?? commit, previous.Checkpoint, next, lane);
+            return new PendingChunk(commit, chunkLock?.ReleaseAfterAsync(commit) ?? commit, previous.Checkpoint, next, lane);
         }
         catch
         {
@@ -204,7 +204,7 @@ internal sealed class RunDispatcher(
 
     private static async Task AwaitCommitAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)
     {
-        await chunk.Commit.ConfigureAwait(false);
+        await chunk.Settled.ConfigureAwait(false);
         FanOutTelemetry.ItemsDispatched.Add(chunk.Items, FanOutTelemetry.Tag("fanout.event", @event.Name));
         committed?.Invoke(chunk.Checkpoint);
     }
@@ -222,9 +222,13 @@ internal sealed class RunDispatcher(
     }
 
     /// <summary>A chunk handed to the writer: its commit, and the checkpoints before and after it.</summary>
-    private sealed class PendingChunk(Task commit, DispatchCheckpoint before, DispatchCheckpoint after, int lane)
+    private sealed class PendingChunk(Task commit, Task settled, DispatchCheckpoint before, DispatchCheckpoint after, int lane)
     {
+        /// <summary>The writer's commit, which the next chunk's commits after.</summary>
         public Task Commit { get; } = commit;
+
+        /// <summary>The commit, then its lane let go: what the dispatch waits for.</summary>
+        public Task Settled { get; } = settled;
 
         public DispatchCheckpoint Checkpoint { get; } = after;
 
@@ -234,6 +238,6 @@ internal sealed class RunDispatcher(
         public int Lane { get; } = lane;
 
         /// <summary>Where a dispatch starts: nothing to commit, the checkpoint it resumes from; its first chunk takes lane 0.</summary>
-        public static PendingChunk None(DispatchCheckpoint at) => new(Task.CompletedTask, at, at, lane: 1);
+        public static PendingChunk None(DispatchCheckpoint at) => new(Task.CompletedTask, Task.CompletedTask, at, at, lane: 1);
     }
 }
