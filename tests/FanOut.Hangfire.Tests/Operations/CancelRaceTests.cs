@@ -42,9 +42,9 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
             workers: 6);
         var runId = await host.Client.TriggerAsync(FanOutId);
         await Wait.UntilAsync(
-            () => gate.Started == 1 && Read(host, runId)?.DispatchedItems == 20 && calls.Running == 2,
+            () => gate.Started == 1 && CancelRunTests.Read(host, runId)?.DispatchedItems == 20 && calls.Running == 2,
             Timeout,
-            () => $"{Describe(Read(host, runId))}, {calls.Running} calls running");
+            () => $"{CancelRunTests.Describe(CancelRunTests.Read(host, runId))}, {calls.Running} calls running");
         var dispatchJob = DispatchJobOf(host.Storage);
         var statesBefore = JobCensus.History(host.Storage, dispatchJob).Length;
 
@@ -56,7 +56,7 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
             Timeout,
             () => "a second execution of the dispatch job to start");
 
-        var result = await Runs(host).CancelAsync(runId);
+        var result = await CancelRunTests.Runs(host).CancelAsync(runId);
         var atCancel = JobsOf(host.Storage, runId).Count;
         var startedAtCancel = calls.Started.Keys.Order(StringComparer.Ordinal).ToList();
         gate.Open.SetResult();
@@ -66,7 +66,7 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
             () => JobCensus.StateOf(host.Storage, dispatchJob) is "Succeeded" or "Failed" or "Deleted" && LeaseIsFree(host.Storage),
             Timeout,
             () => $"both executions of the dispatch to stop: its job is {JobCensus.StateOf(host.Storage, dispatchJob)}");
-        var run = await WaitForCompletionAsync(host, runId);
+        var run = await CancelRunTests.WaitForCompletionAsync(host, runId);
         await VerifyNothingMoreAsync(host.Storage, runId, atCancel);
         run.Status.Should().Be(FanOutRunStatus.Cancelled);
         run.DispatchedItems.Should().Be(20, "neither execution dispatched a chunk after the cancel");
@@ -74,7 +74,7 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
         run.Deleted.Should().Be(20, "the two running calls failed on their token and were deleted, the others never started");
         calls.Started.Keys.Order(StringComparer.Ordinal).Should().Equal(startedAtCancel, "no call started after the cancel");
         calls.TokensFired.Should().Be(2);
-        var completion = (await CompletionsAsync(host)).Should().ContainSingle().Subject;
+        var completion = (await CancelRunTests.CompletionsAsync(host)).Should().ContainSingle().Subject;
         completion.IsCancelled.Should().BeTrue();
         completion.Run.Deleted.Should().Be(20);
     }
@@ -118,7 +118,7 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
 
             // The cancel may wait for the chunk to commit, or return at once: given a few seconds to return, a cancel
             // that does not wait is caught committing nothing more while the chunk is let go only after.
-            var cancelling = Task.Run(() => Runs(live).CancelAsync(runId));
+            var cancelling = Task.Run(() => CancelRunTests.Runs(live).CancelAsync(runId));
             await Task.WhenAny(cancelling, Task.Delay(TimeSpan.FromSeconds(3)));
             int? countedBeforeRelease = cancelling.IsCompleted ? JobsOf(storage, runId).Count : null;
             release.Set();
@@ -135,8 +135,8 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
             atCancel.Should().BeOneOf(
                 [FrozenDispatcher.Checkpoint + FrozenDispatcher.ChunkSize, FrozenDispatcher.Checkpoint + (2 * FrozenDispatcher.ChunkSize)],
                 "the chunk being committed as the cancel came either committed before the cancel returned or never does");
-            await Wait.UntilAsync(() => LeaseIsFree(storage) && Read(live, runId) is { DispatchFinishedAt: not null }, Timeout, () => "the resume to stop");
-            var run = await WaitForCompletionAsync(live, runId);
+            await Wait.UntilAsync(() => LeaseIsFree(storage) && CancelRunTests.Read(live, runId) is { DispatchFinishedAt: not null }, Timeout, () => "the resume to stop");
+            var run = await CancelRunTests.WaitForCompletionAsync(live, runId);
             await VerifyNothingMoreAsync(storage, runId, atCancel);
             run.Status.Should().Be(FanOutRunStatus.Cancelled);
             run.DispatchedItems.Should().Be(atCancel);
@@ -144,7 +144,7 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
             run.Succeeded.Should().Be(recorder.Calls.Count, "each call that ran succeeded, and no job ran twice");
             recorder.Calls.Select(c => c.Key).Should().OnlyHaveUniqueItems();
             recorder.Calls.Count.Should().BeLessThanOrEqualTo(callsAtCancel + processingAtCancel, "no call started after the cancel returned but those already fetched");
-            var completion = (await CompletionsAsync(live)).Should().ContainSingle().Subject;
+            var completion = (await CancelRunTests.CompletionsAsync(live)).Should().ContainSingle().Subject;
             completion.IsCancelled.Should().BeTrue();
         }
         finally
@@ -211,28 +211,6 @@ public abstract class CancelRaceTests(StorageUnderTest storage) : StorageMatrixT
         using var connection = storage.GetConnection();
         return DispatchLease.Read(connection, fanOutId) is null;
     }
-
-    private static async Task<IReadOnlyCollection<FanOutCompletion>> CompletionsAsync(TestHost host)
-    {
-        var recorder = host.Services.GetRequiredService<CompletionRecorder>();
-        await Wait.UntilAsync(() => recorder.Completions.Count > 0, Timeout, () => "the completion handler to be told");
-        return recorder.Completions;
-    }
-
-    private static IFanOutRuns Runs(TestHost host) => host.Services.GetRequiredService<IFanOutRuns>();
-
-    private static FanOutRun? Read(TestHost host, string runId) => Runs(host).GetAsync(runId).GetAwaiter().GetResult();
-
-    private static async Task<FanOutRun> WaitForCompletionAsync(TestHost host, string runId)
-    {
-        FanOutRun? run = null;
-        await Wait.UntilAsync(() => (run = Read(host, runId)) is { CompletedAt: not null }, Timeout, () => Describe(run));
-        return run!;
-    }
-
-    private static string Describe(FanOutRun? run) => run is null
-        ? "no run"
-        : $"{run.Status}, {run.DispatchedItems} items, {run.Succeeded} succeeded, {run.Failed} failed, {run.Deleted} deleted, {run.InFlight} in flight, completed {run.CompletedAt}";
 }
 
 [Trait(StorageUnderTest.Trait, StorageUnderTest.InMemoryName)]
