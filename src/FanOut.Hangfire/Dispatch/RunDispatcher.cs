@@ -118,6 +118,32 @@ internal sealed class RunDispatcher(
             chunk[^1].Key);
 
         guard?.EnsureHeld();
+
+        // Held from the cancel check until the chunk has committed (or failed); a cancel takes both lanes to record
+        // itself, so a chunk that passed the check has committed before the cancel looks for the run's jobs, and none
+        // passes it after. Chunks take the lanes in turn, so one is written while the one before it commits.
+        var lane = 1 - previous.Lane;
+        var chunkLock = ChunkLock.TryTake(hangfire, runId, lane);
+        try
+        {
+            var commit = WriteHoldingLock(runId, @event, chunk, previous, next, guard);
+            return new PendingChunk(commit, chunkLock?.ReleaseAfterAsync(commit) ?? commit, previous.Checkpoint, next, lane);
+        }
+        catch
+        {
+            chunkLock?.Dispose();
+            throw;
+        }
+    }
+
+    private Task WriteHoldingLock(
+        string runId,
+        RegisteredEvent @event,
+        List<EncodedItem> chunk,
+        PendingChunk previous,
+        DispatchCheckpoint next,
+        ICommitGuard? guard)
+    {
         using var connection = hangfire.Storage.GetConnection();
 
         // One field read a chunk: a cancel stops the dispatch here, whichever process dispatches.
@@ -125,6 +151,7 @@ internal sealed class RunDispatcher(
         {
             throw new RunCancelledException(runId);
         }
+
         var written = new FanOutChunk(
             hangfire,
             connection,
@@ -158,7 +185,7 @@ internal sealed class RunDispatcher(
             commit = ReleaseLimitsAfterAsync(commit, scope);
         }
 
-        return new PendingChunk(commit, previous.Checkpoint, next);
+        return commit;
     }
 
     /// <summary>Once the chunk committed: fills the slots its limits have free, then lets the limits' locks go.</summary>
@@ -177,7 +204,7 @@ internal sealed class RunDispatcher(
 
     private static async Task AwaitCommitAsync(RegisteredEvent @event, PendingChunk chunk, Action<DispatchCheckpoint>? committed)
     {
-        await chunk.Commit.ConfigureAwait(false);
+        await chunk.Settled.ConfigureAwait(false);
         FanOutTelemetry.ItemsDispatched.Add(chunk.Items, FanOutTelemetry.Tag("fanout.event", @event.Name));
         committed?.Invoke(chunk.Checkpoint);
     }
@@ -195,15 +222,22 @@ internal sealed class RunDispatcher(
     }
 
     /// <summary>A chunk handed to the writer: its commit, and the checkpoints before and after it.</summary>
-    private sealed class PendingChunk(Task commit, DispatchCheckpoint before, DispatchCheckpoint after)
+    private sealed class PendingChunk(Task commit, Task settled, DispatchCheckpoint before, DispatchCheckpoint after, int lane)
     {
+        /// <summary>The writer's commit, which the next chunk's commits after.</summary>
         public Task Commit { get; } = commit;
+
+        /// <summary>The commit, then its lane let go: what the dispatch waits for.</summary>
+        public Task Settled { get; } = settled;
 
         public DispatchCheckpoint Checkpoint { get; } = after;
 
         public long Items => Checkpoint.Items - before.Items;
 
-        /// <summary>Where a dispatch starts: nothing to commit, the checkpoint it resumes from.</summary>
-        public static PendingChunk None(DispatchCheckpoint at) => new(Task.CompletedTask, at, at);
+        /// <summary>The lane of <see cref="StorageKeys.ChunkLock"/> it holds until it has committed.</summary>
+        public int Lane { get; } = lane;
+
+        /// <summary>Where a dispatch starts: nothing to commit, the checkpoint it resumes from; its first chunk takes lane 0.</summary>
+        public static PendingChunk None(DispatchCheckpoint at) => new(Task.CompletedTask, Task.CompletedTask, at, at, lane: 1);
     }
 }

@@ -35,6 +35,9 @@ internal sealed partial class RunCancellation(
 
     private static readonly TimeSpan CancelLockTimeout = TimeSpan.FromSeconds(30);
 
+    // A chunk commits in well under this; a lane held longer is held by an execution that stopped mid-chunk.
+    private static readonly TimeSpan ChunkLaneWait = TimeSpan.FromSeconds(5);
+
     public FanOutCancelResult Cancel(string runId, CancellationToken cancellationToken)
     {
         using var connection = hangfire.Storage.GetConnection();
@@ -55,9 +58,17 @@ internal sealed partial class RunCancellation(
             record = runs.Find(connection, runId) ?? record;
             if (!record.IsCancelled)
             {
-                using var transaction = connection.CreateWriteTransaction();
-                runs.Cancel(transaction, runId);
-                transaction.Commit();
+                using (var transaction = connection.CreateWriteTransaction())
+                {
+                    runs.Cancel(transaction, runId);
+                    transaction.Commit();
+                }
+
+                // A chunk being written holds a lane from its cancel check until it has committed: each checks after this
+                // sees the cancel, and each that checked before has committed once both lanes were let go, before the run's
+                // jobs are looked for below, so no chunk commits after the cancel returns.
+                WaitForChunkLane(connection, runId, 0);
+                WaitForChunkLane(connection, runId, 1);
                 record = runs.Find(connection, runId) ?? record;
                 outcome = FanOutCancelOutcome.Cancelled;
                 LogCancelled(runId, record.Name);
@@ -79,6 +90,23 @@ internal sealed partial class RunCancellation(
         }
 
         return new FanOutCancelResult(runId, outcome, deleted, Waiting(connection, record));
+    }
+
+    /// <summary>
+    /// Waits for the chunk holding a lane of <see cref="StorageKeys.ChunkLock"/> to commit, up to
+    /// <see cref="ChunkLaneWait"/>: a lane held longer is held by an execution of the dispatch that stopped mid-chunk,
+    /// and the watch deletes what that chunk enqueues if it ever commits.
+    /// </summary>
+    private void WaitForChunkLane(IStorageConnection connection, string runId, int lane)
+    {
+        try
+        {
+            connection.AcquireDistributedLock(StorageKeys.ChunkLock(runId, lane), ChunkLaneWait).Dispose();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogChunkLaneHeld(ex, runId, lane);
+        }
     }
 
     /// <summary>
@@ -250,6 +278,9 @@ internal sealed partial class RunCancellation(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {FanOutRunId}: deleting its jobs stopped after {Deleted}, waiting for a lock; the watch goes on with the rest")]
     private partial void LogDeleteStopped(Exception exception, string fanOutRunId, long deleted);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {FanOutRunId}: chunk lane {Lane} is held by a dispatch that stopped mid-chunk; the cancel does not wait for it")]
+    private partial void LogChunkLaneHeld(Exception exception, string fanOutRunId, int lane);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {FanOutRunId}: deleted {Deleted} jobs that had not started")]
     private partial void LogDeleted(string fanOutRunId, long deleted);

@@ -43,6 +43,13 @@ internal static class StorageKeys
     /// <summary>The distributed lock taken to cancel a run and to delete its jobs, so one process deletes them at a time.</summary>
     public static string CancelLock(string runId) => "fanout:cancel-lock:" + runId;
 
+    /// <summary>
+    /// One of the two distributed locks a dispatch holds from a chunk's cancel check until that chunk has committed
+    /// (chunks take them in turn, <paramref name="lane"/> 0 or 1, so a chunk can be written while the one before it
+    /// commits); a cancel takes both to record itself, so no chunk checked before it commits after it.
+    /// </summary>
+    public static string ChunkLock(string runId, int lane) => $"fanout:chunk-lock:{runId}:{lane}";
+
     /// <summary>The hash naming the execution that holds a cron fan-out's dispatch lease, and until when.</summary>
     public static string Lease(string fanOutId) => "fanout:lease:" + fanOutId;
 

@@ -274,6 +274,7 @@ public sealed class StoredContractTests
     {
         StorageKeys.CancelledRuns.Should().Be("fanout:cancelled-runs", "the set every process reads to learn of cancels {0}", Why);
         StorageKeys.CancelLock("r1").Should().Be("fanout:cancel-lock:r1", "the lock of a run's cancel and of the deletion of its jobs {0}", Why);
+        StorageKeys.ChunkLock("r1", 1).Should().Be("fanout:chunk-lock:r1:1", "the lock a dispatch's chunk holds until it commits, which a cancel waits for {0}", Why);
         RunStore.CancelledField.Should().Be("CancelledAt", "the field of a cancelled run's record {0}", Why);
         RunRecord.Cancelled.Should().Be("cancelled", "a cancelled run's status {0}", Why);
     }

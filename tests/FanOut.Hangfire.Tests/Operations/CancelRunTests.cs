@@ -235,28 +235,28 @@ public abstract class CancelRunTests(StorageUnderTest storage) : StorageMatrixTe
     }
 
     /// <summary>The completions told, once the completion job (enqueued as the run completed) has run.</summary>
-    private static async Task<IReadOnlyCollection<FanOutCompletion>> CompletionsAsync(TestHost host)
+    internal static async Task<IReadOnlyCollection<FanOutCompletion>> CompletionsAsync(TestHost host)
     {
         var recorder = host.Services.GetRequiredService<CompletionRecorder>();
         await Wait.UntilAsync(() => recorder.Completions.Count > 0, Timeout, () => "the completion handler to be told");
         return recorder.Completions;
     }
 
-    private static IFanOutRuns Runs(TestHost host) => host.Services.GetRequiredService<IFanOutRuns>();
+    internal static IFanOutRuns Runs(TestHost host) => host.Services.GetRequiredService<IFanOutRuns>();
 
-    private static FanOutRun? Read(TestHost host, string runId) => Runs(host).GetAsync(runId).GetAwaiter().GetResult();
+    internal static FanOutRun? Read(TestHost host, string runId) => Runs(host).GetAsync(runId).GetAwaiter().GetResult();
 
     private static long Scheduled(TestHost host, string runId) =>
         JobCensus.ChildJobs(host.Storage).Count(j => j.RunId == runId && j.State == "Scheduled");
 
-    private static async Task<FanOutRun> WaitForCompletionAsync(TestHost host, string runId)
+    internal static async Task<FanOutRun> WaitForCompletionAsync(TestHost host, string runId)
     {
         FanOutRun? run = null;
         await Wait.UntilAsync(() => (run = Read(host, runId)) is { CompletedAt: not null }, Timeout, () => Describe(run));
         return run!;
     }
 
-    private static string Describe(FanOutRun? run) => run is null
+    internal static string Describe(FanOutRun? run) => run is null
         ? "no run"
         : $"{run.Status}, {run.DispatchedItems} items, {run.Succeeded} succeeded, {run.Failed} failed, {run.Deleted} deleted, {run.InFlight} in flight, completed {run.CompletedAt}";
 
