@@ -6,6 +6,8 @@ using FanOut.Hangfire.Runs;
 using FanOut.Hangfire.Storage;
 using FanOut.Hangfire.Telemetry;
 
+#pragma warning disable FANOUT0001 // The library's own use of its experimental lock seam.
+
 namespace FanOut.Hangfire.Dispatch;
 
 /// <summary>
@@ -23,7 +25,8 @@ internal sealed class RunDispatcher(
     FanOutWarnings warnings,
     DispatchHooks hooks,
     FlowControl flow,
-    Pauses pauses)
+    Pauses pauses,
+    IFanOutLimitLock locks)
 {
     // Chunks that may still be committing while the next one is written (a writer that commits before it returns, as the
     // generic one does, never has any): the database commits one while Hangfire's state machine decides the next one's
@@ -123,7 +126,7 @@ internal sealed class RunDispatcher(
         // itself, so a chunk that passed the check has committed before the cancel looks for the run's jobs, and none
         // passes it after. Chunks take the lanes in turn, so one is written while the one before it commits.
         var lane = 1 - previous.Lane;
-        var chunkLock = ChunkLock.TryTake(hangfire, runId, lane);
+        var chunkLock = ChunkLock.TryTake(locks, runId, lane);
         try
         {
             var commit = WriteHoldingLock(runId, @event, chunk, previous, next, guard);

@@ -6,6 +6,8 @@ using Hangfire.States;
 using Hangfire.Storage;
 using Microsoft.Extensions.Logging;
 
+#pragma warning disable FANOUT0001 // The library's own use of its experimental lock seam.
+
 namespace FanOut.Hangfire.Runs;
 
 /// <summary>
@@ -26,6 +28,7 @@ internal sealed partial class RunCancellation(
     RunStore runs,
     FlowControl flow,
     CancelledRuns cancelled,
+    IFanOutLimitLock locks,
     ILogger<RunCancellation> logger)
 {
     // Waiting jobs deleted per transaction: the limit's lock is held until it commits, and calls ending wait for it.
@@ -67,8 +70,8 @@ internal sealed partial class RunCancellation(
                 // A chunk being written holds a lane from its cancel check until it has committed: each checks after this
                 // sees the cancel, and each that checked before has committed once both lanes were let go, before the run's
                 // jobs are looked for below, so no chunk commits after the cancel returns.
-                WaitForChunkLane(connection, runId, 0);
-                WaitForChunkLane(connection, runId, 1);
+                WaitForChunkLane(runId, 0);
+                WaitForChunkLane(runId, 1);
                 record = runs.Find(connection, runId) ?? record;
                 outcome = FanOutCancelOutcome.Cancelled;
                 LogCancelled(runId, record.Name);
@@ -97,11 +100,12 @@ internal sealed partial class RunCancellation(
     /// <see cref="ChunkLaneWait"/>: a lane held longer is held by an execution of the dispatch that stopped mid-chunk,
     /// and the watch deletes what that chunk enqueues if it ever commits.
     /// </summary>
-    private void WaitForChunkLane(IStorageConnection connection, string runId, int lane)
+    private void WaitForChunkLane(string runId, int lane)
     {
         try
         {
-            connection.AcquireDistributedLock(StorageKeys.ChunkLock(runId, lane), ChunkLaneWait).Dispose();
+            // The lock the dispatch takes the lanes with (the limits' distributed lock).
+            locks.Acquire(StorageKeys.ChunkLock(runId, lane), ChunkLaneWait).Dispose();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
