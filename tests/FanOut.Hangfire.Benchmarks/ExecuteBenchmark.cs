@@ -78,20 +78,15 @@ internal static class ExecuteBenchmark
             + $"cpu-off={CpuOverhead(plainCpu, best[1].LeastCpuPerJob)} cpu-on={CpuOverhead(plainCpu, best[2].LeastCpuPerJob)} cpu-logging={CpuOverhead(plainCpu, best[3].LeastCpuPerJob)}");
     }
 
-    private static string Overhead(double plain, Best fanOut)
-    {
-        var overhead = (plain / fanOut.Value.PerSecond - 1) * 100;
-        return (overhead >= 0 ? "+" : string.Empty) + Format.Plain(overhead, 1) + "%";
-    }
+    // How much longer a FanOut job takes than a plain one: the plain rate over FanOut's.
+    private static string Overhead(double plain, Best fanOut) => Percent(plain / fanOut.Value.PerSecond);
 
-    private static string CpuOverhead(double? plain, double? fanOut)
-    {
-        if (plain is not { } p || fanOut is not { } f)
-        {
-            return "n/a";
-        }
+    // How much more CPU a FanOut job takes than a plain one.
+    private static string CpuOverhead(double? plain, double? fanOut) => plain is { } p && fanOut is { } f ? Percent(f / p) : "n/a";
 
-        var overhead = (f / p - 1) * 100;
+    private static string Percent(double ratio)
+    {
+        var overhead = (ratio - 1) * 100;
         return (overhead >= 0 ? "+" : string.Empty) + Format.Plain(overhead, 1) + "%";
     }
 

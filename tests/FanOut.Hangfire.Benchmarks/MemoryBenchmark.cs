@@ -73,17 +73,7 @@ internal static class MemoryBenchmark
 
     private static async Task<(long Bytes, double Rate)> MeasureInChildAsync(string connectionString, int items)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(MemoryBenchmark).Assembly.Location);
-        }
-
-        foreach (var argument in new[] { ChildCommand, "--items", items.ToString(CultureInfo.InvariantCulture), "--connection", connectionString })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var start = SelfProcess.StartInfo([ChildCommand, "--items", items.ToString(CultureInfo.InvariantCulture), "--connection", connectionString]);
         using var child = Process.Start(start)!;
         var output = await child.StandardOutput.ReadToEndAsync();
         await child.WaitForExitAsync();

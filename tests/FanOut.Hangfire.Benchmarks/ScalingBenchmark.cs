@@ -285,26 +285,12 @@ internal static class ScalingBenchmark
 
         public static ServerProcess Start(string connectionString, bool batched, BenchmarkOptions options)
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            {
-                start.ArgumentList.Add(typeof(ScalingBenchmark).Assembly.Location);
-            }
-
-            foreach (var argument in new[]
-            {
+            var start = SelfProcess.StartInfo(
+            [
                 ServerCommand, "--connection", connectionString, "--workers", options.Workers.ToString(CultureInfo.InvariantCulture),
                 "--handler", batched ? "batch" : "item", "--batch-size", options.BatchSize.ToString(CultureInfo.InvariantCulture),
-            })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
+            ]);
+            start.RedirectStandardInput = true;
             return new ServerProcess(Process.Start(start) ?? throw new InvalidOperationException("The server process did not start."));
         }
 
