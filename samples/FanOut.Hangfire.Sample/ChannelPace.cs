@@ -9,9 +9,9 @@ internal sealed class ChannelPace(TimeProvider time)
     /// <summary>One message per this, per channel.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    // What arrivals may be early by. A throttle that spaces its starts a second apart still has them arrive here a little
-    // less than a second apart at times: each start can lag its release by a queue fetch and a timer tick, and the lag of
-    // one start differs from the next one's. 50 ms covers that jitter; any second message well within the second is
+    // What arrivals may be early by. Calls spaced a second apart at their starts still have their requests arrive here a
+    // little less than a second apart at times: each request leaves its call a moment after the call starts, and that
+    // moment differs from one call to the next. 50 ms covers that jitter; any second message well within the second is
     // rejected.
     public static readonly TimeSpan Tolerance = TimeSpan.FromMilliseconds(50);
 

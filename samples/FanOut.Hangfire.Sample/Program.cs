@@ -77,8 +77,8 @@ fanOut
                                                o.ConcurrencyLimitPerKey = 3;
                                                o.UseConcurrencyKey<AccountNotification>(n => n.WorkspaceId);
                                                // Slack takes 1 message per second per channel. The throttle spaces the
-                                               // starts it releases; a call reaches Slack a little after its release, by
-                                               // however long a worker takes to fetch it, so leave a tenth as headroom.
+                                               // calls' starts; a request reaches Slack a moment after its call starts,
+                                               // later when the machine stalls, so leave a tenth as headroom.
                                                o.Throttle.PermitLimit = 1;
                                                o.Throttle.Window = TimeSpan.FromSeconds(1.1);
                                                o.UseThrottleKey<AccountNotification>(n => n.ChannelId);

@@ -67,6 +67,7 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<IFanOutLimitLock, StorageLimitLock>();
 #pragma warning restore FANOUT0001
         services.TryAddSingleton<FlowLocks>();
+        services.TryAddSingleton<ThrottledStarts>();
         services.TryAddSingleton<CallRegistry>();
         services.TryAddSingleton<PauseStore>();
         services.TryAddSingleton<Pauses>();

@@ -32,6 +32,7 @@ internal sealed class BatchExecutor(HandlerCalls calls, TimeProvider time) : IBa
         var batchContext = new FanOutBatchContext(args.RunId, handler.EventName, handler.Id, args.BatchKey, args.Count, attempt, jobId);
         var site = new CallSite(
             handler,
+            args.Lead,
             args.RunId,
             jobId,
             attempt,

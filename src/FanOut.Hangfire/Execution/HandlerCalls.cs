@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FanOut.Hangfire.Flow;
 using FanOut.Hangfire.Jobs;
 using FanOut.Hangfire.Registration;
 using FanOut.Hangfire.Runs;
@@ -10,13 +11,15 @@ namespace FanOut.Hangfire.Execution;
 
 /// <summary>
 /// What every handler call of a child job is wrapped in, for an item job and a batch job alike: a span that joins the
-/// dispatch's trace, a log scope naming the run and handler, a token that also fires when the run is cancelled, and the
-/// capture of what the handler logs, kept with the job's attempt (<see cref="JobLogCapture"/>).
+/// dispatch's trace, a log scope naming the run and handler, a token that also fires when the run is cancelled, the wait
+/// for its start under a throttle (<see cref="ThrottledStarts"/>), and the capture of what the handler logs, kept with the
+/// job's attempt (<see cref="JobLogCapture"/>).
 /// </summary>
 internal sealed partial class HandlerCalls(
     FanOutRegistry registry,
     RunningCalls calls,
     CancelledRuns cancelled,
+    ThrottledStarts starts,
     TimeProvider time,
     ILogger<HandlerCalls> logger)
 {
@@ -90,6 +93,13 @@ internal sealed partial class HandlerCalls(
             call.Cancel();
         }
 
+        // Released an interval after the last call of its key, it may still be fetched sooner after it than that.
+        var waited = await starts.WaitTurnAsync(handler, site.Lead, call.Token).ConfigureAwait(false);
+        if (waited > TimeSpan.Zero)
+        {
+            activity?.AddEvent(new ActivityEvent("fanout.throttled", tags: new ActivityTagsCollection { ["fanout.waited_ms"] = waited.TotalMilliseconds }));
+        }
+
         var capture = context is null ? null : JobLogCapture.For(registry.Options.JobLogs, time);
         try
         {
@@ -139,11 +149,13 @@ internal sealed partial class HandlerCalls(
 }
 
 /// <summary>
-/// One handler call as <see cref="HandlerCalls"/> wraps it: its handler, run, job and attempt, what it handles (an item's
-/// key, or a batch's size and first key) for the log, and the log scope's and span's own fields.
+/// One handler call as <see cref="HandlerCalls"/> wraps it: its handler, its job's item (a batch's first, whose limit keys
+/// it shares), run, job and attempt, what it handles (an item's key, or a batch's size and first key) for the log, and the
+/// log scope's and span's own fields.
 /// </summary>
 internal sealed record CallSite(
     RegisteredHandler Handler,
+    ItemJobArgs Lead,
     string RunId,
     string JobId,
     Lazy<int> Attempt,

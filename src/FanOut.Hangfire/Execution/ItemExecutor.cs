@@ -18,6 +18,7 @@ internal sealed class ItemExecutor(HandlerCalls calls) : IItemJobExecutor
         var fanOutContext = new FanOutContext(runId, handler.EventName, handlerId, itemKey, attempt, jobId);
         var site = new CallSite(
             handler,
+            args,
             runId,
             jobId,
             attempt,

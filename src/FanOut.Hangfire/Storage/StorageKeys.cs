@@ -115,7 +115,10 @@ internal static class StorageKeys
     /// <summary>The set of concurrency keys with jobs waiting and a slot of their own free, scored by their turn.</summary>
     public static string FlowReadyKeys(string limit) => $"fanout:flow:{limit}:ready-keys";
 
-    /// <summary>The hash of a limit's throttle: for each throttle key, when its next start is due (Unix milliseconds).</summary>
+    /// <summary>
+    /// The hash of a limit's throttle: for each throttle key, when its next release is due, when its last one was made,
+    /// and when its next call may start (Unix milliseconds).
+    /// </summary>
     public static string FlowThrottle(string limit) => $"fanout:flow:{limit}:throttle";
 
     /// <summary>The set of slots still held by calls whose job was deleted or requeued while they ran, scored by when.</summary>
@@ -133,4 +136,10 @@ internal static class StorageKeys
 
     /// <summary>The distributed lock held while a limit's state is read and changed, until the change commits.</summary>
     public static string FlowLock(string limit) => "fanout:flow-lock:" + limit;
+
+    /// <summary>
+    /// The name <see cref="FlowLock"/> is given for the lock held while a throttled call reserves its start
+    /// (<c>fanout:flow-lock:starts:{limit}</c>): apart from the limit's own, so a start never waits for a state change.
+    /// </summary>
+    public static string FlowStartsLockName(string limit) => "starts:" + limit;
 }

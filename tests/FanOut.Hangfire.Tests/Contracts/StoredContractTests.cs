@@ -202,6 +202,7 @@ public sealed class StoredContractTests
         StorageKeys.FlowOrphans("handler:notify").Should().Be("fanout:flow:handler:notify:orphans", "the slots of orphaned calls {0}", Why);
         StorageKeys.FlowDue.Should().Be("fanout:flow-due", "the parked jobs {0}", Why);
         StorageKeys.FlowLock("handler:notify").Should().Be("fanout:flow-lock:handler:notify", "a limit's lock {0}", Why);
+        StorageKeys.FlowLock(StorageKeys.FlowStartsLockName("handler:notify")).Should().Be("fanout:flow-lock:starts:handler:notify", "the lock of a limit's throttled call starts {0}", Why);
         SlotRecord.Of("42", "T|42").Should().Be("42|T|42", "a job's member of its limit's running set {0}", Why);
         SlotRecord.HeldKey(set => set == "fanout:flow:handler:notify:running" ? ["7|T-1", "42|T|42"] : [], "handler:notify", keyed: true, "42", "T-9")
             .Should().Be("T|42", "the key held is read back from the running set's member {0}", Why);

@@ -1,5 +1,7 @@
 using FanOut.Hangfire.Tests.Infrastructure;
 using FanOut.Hangfire.Tests.Storages;
+using Hangfire;
+using Hangfire.Server;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FanOut.Hangfire.Tests.Flow;
@@ -95,6 +97,72 @@ public abstract class FlowMatrix(StorageUnderTest storage) : StorageMatrixTest(s
         var starts = log.Calls.Select(c => c.Started).Order().ToList();
         (starts[^1] - starts[0]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(7 * 250 - 100), "eight starts at four a second are spread over 1.75 s");
         log.Calls.Select(c => c.Item).Should().OnlyHaveUniqueItems();
+    }
+
+    [Fact]
+    public async Task Throttle_ACallStartingLateAfterItsRelease_TheNextCallStillStartsAnIntervalAfterIt()
+    {
+        // Two starts a second: releases half a second apart. The second item's job is held back on its worker before its
+        // call (as a slow fetch or a stalled process would), so without pacing at the start the third item's call,
+        // released on time, would start a fifth of a second after it.
+        var log = new CallLog { Duration = TimeSpan.FromMilliseconds(5) };
+        var items = TestItems.Numbered(4, "paced-");
+        var lag = new LaggingStart(items.Ids[1], TimeSpan.FromMilliseconds(300));
+        GlobalJobFilters.Filters.Add(lag);
+        try
+        {
+            await using var host = await StartAsync(fanOut =>
+            {
+                fanOut
+                    .AddCron<ListSource>("tenants", "0 3 * * *", sends: "tenant/due")
+                    .AddHandler<LoggedHandler>("notify", on: "tenant/due", h =>
+                    {
+                        h.Throttle.PermitLimit = 2;
+                        h.Throttle.Window = TimeSpan.FromSeconds(1);
+                    });
+            },
+            services => services.AddSingleton(log).AddSingleton(items),
+            workers: 4);
+
+            FireCron(host, "tenants");
+
+            await Wait.UntilAsync(() => log.Count >= 4, Timeout, () => $"{log.Count} of 4 calls");
+            lag.Held.Should().BeTrue("the second item's job was held back before its call");
+            var starts = log.Calls.OrderBy(c => c.Started).ToList();
+            for (var i = 1; i < starts.Count; i++)
+            {
+                // A little under the interval: the clock read inside the handler comes a moment after the start was taken.
+                (starts[i].Started - starts[i - 1].Started).Should().BeGreaterThanOrEqualTo(
+                    TimeSpan.FromMilliseconds(460),
+                    "calls of a throttle of two a second start half a second apart ({0} after {1})", starts[i].Item, starts[i - 1].Item);
+            }
+
+            log.Calls.Select(c => c.Item).Should().OnlyHaveUniqueItems();
+        }
+        finally
+        {
+            GlobalJobFilters.Filters.Remove(lag);
+        }
+    }
+
+    /// <summary>Holds back the call of one item's job on its worker, once, before the job's method runs.</summary>
+    private sealed class LaggingStart(string itemKey, TimeSpan lag) : IServerFilter
+    {
+        private int _held;
+
+        public bool Held => Volatile.Read(ref _held) == 1;
+
+        public void OnPerforming(PerformingContext context)
+        {
+            if (context.BackgroundJob.Job.Args.OfType<string>().Contains(itemKey) && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                Thread.Sleep(lag);
+            }
+        }
+
+        public void OnPerformed(PerformedContext context)
+        {
+        }
     }
 }
 

@@ -9,7 +9,7 @@ namespace FanOut.Hangfire.Tests.Reliability;
 /// </summary>
 internal static class DatabaseOutage
 {
-    private static readonly TimeSpan Noticed = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Noticed = TimeSpan.FromSeconds(60);
 
     public static void RequireOwnCluster(PostgresServer postgres)
     {
