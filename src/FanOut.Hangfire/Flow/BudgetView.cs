@@ -200,7 +200,6 @@ internal sealed class BudgetView
     public DateTimeOffset ReserveStart(string throttleKey, DateTimeOffset now)
     {
         var interval = (long)Math.Ceiling(Limit.ThrottleInterval.TotalMilliseconds);
-        var tolerance = interval * (Limit.ThrottleBurst - 1);
         var nowMs = now.ToUnixTimeMilliseconds();
         var field = ThrottleField(throttleKey);
         if (!_throttle.TryGetValue(field, out var theoretical))
@@ -215,8 +214,8 @@ internal sealed class BudgetView
             theoretical = Math.Max(theoretical, last.ToUnixTimeMilliseconds() + interval);
         }
 
-        var start = Math.Max(nowMs, theoretical - tolerance);
-        _throttle[field] = Math.Max(theoretical, start) + interval;
+        var (start, next) = CellRate.Reserve(theoretical, nowMs, interval, Limit.ThrottleBurst);
+        _throttle[field] = next;
         _throttleChanged.Add(field);
         return DateTimeOffset.FromUnixTimeMilliseconds(start);
     }

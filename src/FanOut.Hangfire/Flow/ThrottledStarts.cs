@@ -53,17 +53,16 @@ internal sealed class ThrottledStarts(HangfireServices hangfire, FlowLocks locks
     private TimeSpan Reserve(RegisteredLimit budget, string key)
     {
         var interval = (long)Math.Ceiling(budget.ThrottleInterval.TotalMilliseconds);
-        var tolerance = interval * (budget.ThrottleBurst - 1);
         var hash = StorageKeys.FlowThrottle(budget.StorageId);
         var field = key.Length == 0 ? "s" : "s:" + key;
         using var held = locks.Acquire(StorageKeys.FlowStartsLockName(budget.StorageId));
         using var connection = (JobStorageConnection)hangfire.Storage.GetConnection();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var theoretical = long.TryParse(connection.GetValueFromHash(hash, field), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) ? ms : now;
-        var start = Math.Max(now, theoretical - tolerance);
+        var (start, next) = CellRate.Reserve(theoretical, now, interval, budget.ThrottleBurst);
         using (var transaction = connection.CreateWriteTransaction())
         {
-            transaction.SetRangeInHash(hash, [KeyValuePair.Create(field, (Math.Max(theoretical, start) + interval).ToString(CultureInfo.InvariantCulture))]);
+            transaction.SetRangeInHash(hash, [KeyValuePair.Create(field, next.ToString(CultureInfo.InvariantCulture))]);
             transaction.Commit();
         }
 
