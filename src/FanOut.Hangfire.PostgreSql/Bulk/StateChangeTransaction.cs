@@ -14,7 +14,7 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 /// the queues it added jobs to, as Hangfire.PostgreSql's transaction does. A write it cannot make (lists, whole sets)
 /// makes <see cref="Commit"/> throw <see cref="UnsupportedWriteException"/> with nothing sent.
 /// </summary>
-internal sealed class StateChangeTransaction(StateChangeConnection connection) : JobStorageTransaction
+internal sealed class StateChangeTransaction(StateChangeConnection connection) : RecordingTransaction
 {
     private readonly Dictionary<long, JobRowChange> _jobs = [];
     private readonly List<(long JobId, RecordedState State)> _states = [];
@@ -45,64 +45,6 @@ internal sealed class StateChangeTransaction(StateChangeConnection connection) :
         ArgumentNullException.ThrowIfNull(queue);
         _queued.Add((Id(jobId), queue));
     }
-
-    public override void SetRangeInHash(string key, IEnumerable<KeyValuePair<string, string>> keyValuePairs)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(keyValuePairs);
-        _writes.Add(HashFieldsWrite.Of(key, keyValuePairs));
-    }
-
-    public override void RemoveHash(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        _writes.Add(new HashRemoveWrite(key));
-    }
-
-    // Hangfire.PostgreSql computes a hash's expiry on the client's clock.
-    public override void ExpireHash(string key, TimeSpan expireIn)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        _writes.Add(new HashExpiryWrite(key, DateTime.UtcNow.Add(expireIn)));
-    }
-
-    public override void PersistHash(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        _writes.Add(new HashExpiryWrite(key, null));
-    }
-
-    public override void IncrementCounter(string key) => _writes.Add(new CounterWrite(key, +1, null));
-
-    public override void IncrementCounter(string key, TimeSpan expireIn) => _writes.Add(new CounterWrite(key, +1, (long)expireIn.TotalSeconds));
-
-    public override void DecrementCounter(string key) => _writes.Add(new CounterWrite(key, -1, null));
-
-    public override void DecrementCounter(string key, TimeSpan expireIn) => _writes.Add(new CounterWrite(key, -1, (long)expireIn.TotalSeconds));
-
-    public override void AddToSet(string key, string value) => AddToSet(key, value, 0.0);
-
-    public override void AddToSet(string key, string value, double score) => _writes.Add(new SetAddWrite(key, value, score));
-
-    public override void RemoveFromSet(string key, string value) => _writes.Add(new SetRemoveWrite(key, value));
-
-    public override void InsertToList(string key, string value) => Unsupported(nameof(InsertToList));
-
-    public override void RemoveFromList(string key, string value) => Unsupported(nameof(RemoveFromList));
-
-    public override void TrimList(string key, int keepStartingFrom, int keepEndingAt) => Unsupported(nameof(TrimList));
-
-    public override void ExpireSet(string key, TimeSpan expireIn) => Unsupported(nameof(ExpireSet));
-
-    public override void ExpireList(string key, TimeSpan expireIn) => Unsupported(nameof(ExpireList));
-
-    public override void PersistSet(string key) => Unsupported(nameof(PersistSet));
-
-    public override void PersistList(string key) => Unsupported(nameof(PersistList));
-
-    public override void AddRangeToSet(string key, IList<string> items) => Unsupported(nameof(AddRangeToSet));
-
-    public override void RemoveSet(string key) => Unsupported(nameof(RemoveSet));
 
     public override void Commit()
     {
@@ -189,5 +131,7 @@ internal sealed class StateChangeTransaction(StateChangeConnection connection) :
     // As Hangfire.PostgreSql reads a job id.
     private static long Id(string jobId) => Convert.ToInt64(jobId, CultureInfo.InvariantCulture);
 
-    private void Unsupported(string operation) => _unsupported ??= operation;
+    protected override void Record(StorageWrite write) => _writes.Add(write);
+
+    protected override void MarkUnsupported(string operation) => _unsupported ??= operation;
 }
