@@ -2,7 +2,6 @@ using System.Data;
 using System.Globalization;
 using Hangfire.Common;
 using Hangfire.States;
-using Hangfire.Storage;
 using Npgsql;
 
 namespace FanOut.Hangfire.PostgreSql.Bulk;
