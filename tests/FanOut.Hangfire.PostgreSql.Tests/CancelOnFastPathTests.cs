@@ -92,6 +92,40 @@ public sealed class CancelOnFastPathTests(PostgresServer postgres)
         (await FlowMembersAsync(database)).Should().Be(0, "no job is left in the limit's running or waiting sets, or in its round");
     }
 
+    [Fact]
+    public async Task Cancel_JobsParkedForAThrottledStartOnTheFastPath_DeletesEachOnce_AndLeavesNoDueStart()
+    {
+        const int items = 120;
+        var database = await postgres.CreateDatabaseAsync("cancel_parked");
+        await using var host = await TestHost.StartAsync(
+            TestHost.Postgres(database),
+            fanOut => fanOut
+                .UsePostgreSqlDispatch()
+                .AddHandler<HeldHandler>("throttled", on: Event, h =>
+                {
+                    h.Throttle.PermitLimit = 1;
+                    h.Throttle.Window = TimeSpan.FromHours(1);
+                }),
+            services => services.AddSingleton(new HeldCalls()),
+            workers: 2);
+        var runs = host.Services.GetRequiredService<IFanOutRuns>();
+        var runId = await host.Client.SendManyAsync(Event, TestItems.Numbered(items, "p-").Ids);
+        await Wait.UntilAsync(
+            async () => (await runs.GetAsync(runId)) is { Succeeded: 1 } run && run.Handlers.Single().Waiting == items - 1,
+            Timeout,
+            () => "one start made and the others parked for theirs");
+
+        await runs.CancelAsync(runId);
+
+        var cancelled = await CompletedAsync(runs, runId);
+        cancelled.Status.Should().Be(FanOutRunStatus.Cancelled);
+        cancelled.Deleted.Should().Be(items - 1, "every parked job was deleted");
+        cancelled.Succeeded.Should().Be(1);
+        (await JobsOfAsync(database, runId)).Where(j => j.State != "Succeeded")
+            .Should().HaveCount(items - 1).And.OnlyContain(j => j.State == "Deleted" && j.DeletedStates == 1);
+        (await FlowMembersAsync(database)).Should().Be(0, "no parked start is left due");
+    }
+
     private static async Task<long> WaitingAsync(IFanOutRuns runs, string runId) => (await runs.GetAsync(runId))?.Handlers.Sum(h => h.Waiting) ?? -1;
 
     private static async Task<FanOutRun> CompletedAsync(IFanOutRuns runs, string runId)
