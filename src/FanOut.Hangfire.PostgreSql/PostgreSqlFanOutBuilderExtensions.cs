@@ -17,7 +17,9 @@ public static class PostgreSqlFanOutBuilderExtensions
     /// other storage the generic path is used. The choice is logged once, at the first dispatch; a Hangfire.PostgreSql
     /// storage it cannot support is logged as a warning and shown on the dashboard's Fan-out page. On such a storage the
     /// locks of concurrency limits and throttles are PostgreSQL advisory locks, which hand over at once, instead of
-    /// Hangfire.PostgreSql's polled lock; on any other storage the lock installed before this call is kept.
+    /// Hangfire.PostgreSql's polled lock; on any other storage the lock installed before this call is kept. The waiting
+    /// jobs of a cancelled run are deleted the same way, many jobs to a few statements: read in one query, their state
+    /// changes (through Hangfire's state machine and filters) written in one batch.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddFanOut</c>.</param>
     /// <returns>The builder, to chain further declarations.</returns>
@@ -25,6 +27,7 @@ public static class PostgreSqlFanOutBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         UseAdvisoryLimitLock(builder.Services);
+        builder.Services.Replace(ServiceDescriptor.Singleton<IFanOutStateChangeWriter, PostgreSqlStateChangeWriter>());
         return builder.UseChunkWriter<PostgreSqlChunkWriter>();
     }
 

@@ -33,6 +33,9 @@ switch (options.Command)
     case "scaling-server":
         await ScalingBenchmark.RunServerAsync(options);
         return 0;
+    case "cancel":
+        await CancelBenchmark.RunAsync(options);
+        return 0;
     case "memory":
         await MemoryBenchmark.RunAsync(options);
         return 0;

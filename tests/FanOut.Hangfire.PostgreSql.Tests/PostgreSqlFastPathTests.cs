@@ -17,6 +17,9 @@ namespace FanOut.Hangfire.PostgreSql.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 {
+    // Where a filter lists every job it enqueues: a write the fast path does not make.
+    private const string EnqueuedList = "fanout-test:enqueued";
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
     [Fact]
@@ -292,7 +295,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         {
             logs.AddTo(services);
             services.AddSingleton(hooks);
-            services.AddSingleton<IJobFilterProvider>(new ListingFilterProvider());
+            services.AddSingleton<IJobFilterProvider>(new ListingFilterProvider<EnqueuedState>(EnqueuedList));
         },
         server: false);
 
@@ -302,7 +305,7 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
         logs.Entries.Should().Contain(e => e.Level == LogLevel.Warning && e.Message.Contains(nameof(IWriteOnlyTransaction.InsertToList)));
         JobCensus.ChildJobs(host.Storage).Where(j => j.RunId == runId).Select(j => j.ItemKey).Should().OnlyHaveUniqueItems().And.HaveCount(50);
         using var connection = (JobStorageConnection)host.Storage.GetConnection();
-        connection.GetListCount(ListingFilterProvider.List).Should().Be(50);
+        connection.GetListCount(EnqueuedList).Should().Be(50);
         commits.Should().BeEquivalentTo(new long[] { 20, 40, 50 }, "the chunk that fell back was not committed twice");
     }
 
@@ -395,27 +398,6 @@ public sealed class PostgreSqlFastPathTests(PostgresServer postgres)
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
                 entries.Enqueue((logLevel, formatter(state, exception)));
-        }
-    }
-
-    /// <summary>Hangfire's filters plus one that lists every job it enqueues: a write the fast path does not make.</summary>
-    private sealed class ListingFilterProvider : IJobFilterProvider, IApplyStateFilter
-    {
-        public const string List = "fanout-test:enqueued";
-
-        public IEnumerable<JobFilter> GetFilters(Job job) =>
-            JobFilterProviders.Providers.GetFilters(job).Append(new JobFilter(this, JobFilterScope.Global, null));
-
-        public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
-        {
-            if (context.NewState is EnqueuedState)
-            {
-                transaction.InsertToList(List, context.BackgroundJob.Id);
-            }
-        }
-
-        public void OnStateUnapplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
-        {
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Hangfire.Common;
-using Hangfire.Server;
 using Hangfire.Storage;
 using Npgsql;
 
@@ -13,16 +12,15 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 /// a time, in the one database transaction the chunk commits in (see <see cref="BulkTransaction"/>). Reads, and writes
 /// to anything outside the chunk, go to Hangfire's own connection.
 /// </summary>
-internal sealed class BulkConnection : JobStorageConnection
+internal sealed class BulkConnection : ForwardingConnection
 {
-    private readonly JobStorageConnection _inner;
     private readonly PostgreSqlTarget _target;
     private NpgsqlConnection? _database;
     private RowSender? _sender;
 
     public BulkConnection(JobStorageConnection inner, PostgreSqlTarget target, int expectedJobs, Task previousCommit)
+        : base(inner)
     {
-        _inner = inner;
         _target = target;
         PreviousCommit = previousCommit;
 
@@ -84,72 +82,19 @@ internal sealed class BulkConnection : JobStorageConnection
             return;
         }
 
-        _inner.SetJobParameter(id, name, value);
+        Inner.SetJobParameter(id, name, value);
     }
 
     public override string GetJobParameter(string id, string name) =>
-        Recording.Find(id) is { } job ? job.Parameters.GetValueOrDefault(name)! : _inner.GetJobParameter(id, name);
+        Recording.Find(id) is { } job ? job.Parameters.GetValueOrDefault(name)! : Inner.GetJobParameter(id, name);
 
     public override JobData GetJobData(string jobId) =>
         Recording.Find(jobId) is { } job
             ? new JobData { Job = job.Job, CreatedAt = job.CreatedAt }
-            : _inner.GetJobData(jobId);
+            : Inner.GetJobData(jobId);
 
     // A job of the chunk has no state in storage until the chunk commits, as with Hangfire's own two-step creation.
-    public override StateData GetStateData(string jobId) => Recording.Find(jobId) is null ? _inner.GetStateData(jobId) : null!;
-
-    public override IDisposable AcquireDistributedLock(string resource, TimeSpan timeout) => _inner.AcquireDistributedLock(resource, timeout);
-
-    public override IFetchedJob FetchNextJob(string[] queues, CancellationToken cancellationToken) => _inner.FetchNextJob(queues, cancellationToken);
-
-    public override void AnnounceServer(string serverId, ServerContext context) => _inner.AnnounceServer(serverId, context);
-
-    public override void RemoveServer(string serverId) => _inner.RemoveServer(serverId);
-
-    public override void Heartbeat(string serverId) => _inner.Heartbeat(serverId);
-
-    public override int RemoveTimedOutServers(TimeSpan timeOut) => _inner.RemoveTimedOutServers(timeOut);
-
-    public override HashSet<string> GetAllItemsFromSet(string key) => _inner.GetAllItemsFromSet(key);
-
-    public override string GetFirstByLowestScoreFromSet(string key, double fromScore, double toScore) =>
-        _inner.GetFirstByLowestScoreFromSet(key, fromScore, toScore);
-
-    public override List<string> GetFirstByLowestScoreFromSet(string key, double fromScore, double toScore, int count) =>
-        _inner.GetFirstByLowestScoreFromSet(key, fromScore, toScore, count);
-
-    public override void SetRangeInHash(string key, IEnumerable<KeyValuePair<string, string>> keyValuePairs) =>
-        _inner.SetRangeInHash(key, keyValuePairs);
-
-    public override Dictionary<string, string> GetAllEntriesFromHash(string key) => _inner.GetAllEntriesFromHash(key);
-
-    public override long GetSetCount(string key) => _inner.GetSetCount(key);
-
-    public override long GetSetCount(IEnumerable<string> keys, int limit) => _inner.GetSetCount(keys, limit);
-
-    public override bool GetSetContains(string key, string value) => _inner.GetSetContains(key, value);
-
-    public override List<string> GetRangeFromSet(string key, int startingFrom, int endingAt) => _inner.GetRangeFromSet(key, startingFrom, endingAt);
-
-    public override TimeSpan GetSetTtl(string key) => _inner.GetSetTtl(key);
-
-    public override string GetValueFromHash(string key, string name) => _inner.GetValueFromHash(key, name);
-
-    public override long GetHashCount(string key) => _inner.GetHashCount(key);
-
-    public override TimeSpan GetHashTtl(string key) => _inner.GetHashTtl(key);
-
-    public override long GetListCount(string key) => _inner.GetListCount(key);
-
-    public override List<string> GetAllItemsFromList(string key) => _inner.GetAllItemsFromList(key);
-
-    public override List<string> GetRangeFromList(string key, int startingFrom, int endingAt) => _inner.GetRangeFromList(key, startingFrom, endingAt);
-
-    public override TimeSpan GetListTtl(string key) => _inner.GetListTtl(key);
-
-    public override long GetCounter(string key) => _inner.GetCounter(key);
-
-    public override DateTime GetUtcDateTime() => _inner.GetUtcDateTime();
+    public override StateData GetStateData(string jobId) => Recording.Find(jobId) is null ? Inner.GetStateData(jobId) : null!;
 
     public override void Dispose()
     {

@@ -17,7 +17,7 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 /// for a write made by those actions, the commit) then throws <see cref="UnsupportedWriteException"/> and nothing is
 /// committed.
 /// </summary>
-internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTransaction
+internal sealed class BulkTransaction(BulkConnection connection) : RecordingTransaction
 {
     // Jobs a batch of rows holds. Large batches cost the database least per row (measured: 512 beats 128 by a fifth),
     // and a default chunk (500 jobs) goes in one; a larger chunk is sent a batch at a time while it is still recorded.
@@ -130,63 +130,9 @@ internal sealed class BulkTransaction(BulkConnection connection) : JobStorageTra
         }
     }
 
-    public override void SetRangeInHash(string key, IEnumerable<KeyValuePair<string, string>> keyValuePairs)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(keyValuePairs);
-        Recording.Writes.Add(HashFieldsWrite.Of(key, keyValuePairs));
-    }
+    protected override void Record(StorageWrite write) => Recording.Writes.Add(write);
 
-    public override void RemoveHash(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        Recording.Writes.Add(new HashRemoveWrite(key));
-    }
-
-    // Hangfire.PostgreSql computes a hash's expiry on the client's clock.
-    public override void ExpireHash(string key, TimeSpan expireIn)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        Recording.Writes.Add(new HashExpiryWrite(key, DateTime.UtcNow.Add(expireIn)));
-    }
-
-    public override void PersistHash(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        Recording.Writes.Add(new HashExpiryWrite(key, null));
-    }
-
-    public override void IncrementCounter(string key) => Recording.Writes.Add(new CounterWrite(key, +1, null));
-
-    public override void IncrementCounter(string key, TimeSpan expireIn) => Recording.Writes.Add(new CounterWrite(key, +1, (long)expireIn.TotalSeconds));
-
-    public override void DecrementCounter(string key) => Recording.Writes.Add(new CounterWrite(key, -1, null));
-
-    public override void DecrementCounter(string key, TimeSpan expireIn) => Recording.Writes.Add(new CounterWrite(key, -1, (long)expireIn.TotalSeconds));
-
-    public override void AddToSet(string key, string value) => AddToSet(key, value, 0.0);
-
-    public override void AddToSet(string key, string value, double score) => Recording.Writes.Add(new SetAddWrite(key, value, score));
-
-    public override void RemoveFromSet(string key, string value) => Recording.Writes.Add(new SetRemoveWrite(key, value));
-
-    public override void InsertToList(string key, string value) => Recording.MarkUnsupported(nameof(InsertToList));
-
-    public override void RemoveFromList(string key, string value) => Recording.MarkUnsupported(nameof(RemoveFromList));
-
-    public override void TrimList(string key, int keepStartingFrom, int keepEndingAt) => Recording.MarkUnsupported(nameof(TrimList));
-
-    public override void ExpireSet(string key, TimeSpan expireIn) => Recording.MarkUnsupported(nameof(ExpireSet));
-
-    public override void ExpireList(string key, TimeSpan expireIn) => Recording.MarkUnsupported(nameof(ExpireList));
-
-    public override void PersistSet(string key) => Recording.MarkUnsupported(nameof(PersistSet));
-
-    public override void PersistList(string key) => Recording.MarkUnsupported(nameof(PersistList));
-
-    public override void AddRangeToSet(string key, IList<string> items) => Recording.MarkUnsupported(nameof(AddRangeToSet));
-
-    public override void RemoveSet(string key) => Recording.MarkUnsupported(nameof(RemoveSet));
+    protected override void MarkUnsupported(string operation) => Recording.MarkUnsupported(operation);
 
     /// <summary>
     /// A job of this chunk whose rows are not final yet. Hangfire's state machine writes one job after another, so when a

@@ -28,6 +28,12 @@ internal sealed class ChunkStatements
     private readonly string _addToCounter;
     private readonly string _addToSet;
     private readonly string _removeFromSet;
+    private readonly string _selectJobs;
+    private readonly string _selectParameters;
+    private readonly string _updateJobs;
+    private readonly string _addToSets;
+    private readonly string _removeFromSets;
+    private readonly string _addToCounters;
 
     public ChunkStatements(string schemaName, string jobSequence, string stateSequence)
     {
@@ -70,6 +76,42 @@ internal sealed class ChunkStatements
             ON CONFLICT ("key", "value") DO UPDATE SET "score" = EXCLUDED."score"
             """;
         _removeFromSet = $"""DELETE FROM {s}."set" WHERE "key" = $1 AND "value" = $2""";
+
+        // Existing jobs (a batch of state changes): what GetJobData and GetStateData read, for many jobs at once.
+        _selectJobs = $"""
+            SELECT "j"."id", "j"."invocationdata"::text, "j"."statename", "j"."arguments"::text, "j"."createdat",
+                   "s"."name", "s"."reason", "s"."data"::text
+            FROM {s}."job" AS "j" LEFT JOIN {s}."state" AS "s" ON "s"."id" = "j"."stateid"
+            WHERE "j"."id" = ANY($1::bigint[])
+            """;
+        _selectParameters = $"""SELECT "jobid", "name", "value" FROM {s}."jobparameter" WHERE "jobid" = ANY($1::bigint[])""";
+
+        // What SetJobState, ExpireJob and PersistJob leave on each job row: a null state id keeps the current state;
+        // expiry 0 keeps it, 1 persists the job, 2 expires it in "expirein" seconds of the database's clock.
+        _updateJobs = $"""
+            UPDATE {s}."job" AS "j"
+            SET "stateid" = COALESCE("t"."stateid", "j"."stateid"),
+                "statename" = CASE WHEN "t"."stateid" IS NULL THEN "j"."statename" ELSE "t"."statename" END,
+                "expireat" = CASE "t"."expiry" WHEN 0 THEN "j"."expireat" WHEN 1 THEN NULL
+                             ELSE NOW() + "t"."expirein" * INTERVAL '1 second' END
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::integer[], $5::bigint[])
+                AS "t"("id", "stateid", "statename", "expiry", "expirein")
+            WHERE "j"."id" = "t"."id"
+            """;
+        _addToSets = $"""
+            INSERT INTO {s}."set" ("key", "value", "score")
+            SELECT * FROM unnest($1::text[], $2::text[], $3::float8[])
+            ON CONFLICT ("key", "value") DO UPDATE SET "score" = EXCLUDED."score"
+            """;
+        _removeFromSets = $"""
+            DELETE FROM {s}."set" AS "s" USING unnest($1::text[], $2::text[]) AS "t"("key", "value")
+            WHERE "s"."key" = "t"."key" AND "s"."value" = "t"."value"
+            """;
+        _addToCounters = $"""
+            INSERT INTO {s}."counter" ("key", "value", "expireat")
+            SELECT "key", "value", NOW() + "expirein" * INTERVAL '1 second'
+            FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS "t"("key", "value", "expirein")
+            """;
     }
 
     /// <summary>Takes ids from the job and state sequences, as the tables' defaults would.</summary>
@@ -105,27 +147,67 @@ internal sealed class ChunkStatements
         var states = jobs.SelectMany(j => j.States.Select(s => (JobId: j.Id, State: s))).ToList();
         if (states.Count > 0)
         {
-            commands.Add(Command(
-                _insertStates,
-                states.ConvertAll(s => s.State.Id).ToArray(),
-                states.ConvertAll(s => s.JobId).ToArray(),
-                states.ConvertAll(s => s.State.Name).ToArray(),
-                states.ConvertAll(s => s.State.Reason).ToArray(),
-                states.ConvertAll(s => s.State.CreatedAt).ToArray(),
-                states.ConvertAll(s => Json(s.State.Data, "{}")).ToArray()));
+            commands.Add(States(states));
         }
 
         var queueEntries = jobs.SelectMany(j => j.Queues.Select(q => (j.Id, Queue: q))).ToList();
         if (queueEntries.Count > 0)
         {
-            commands.Add(Command(
-                _insertQueueEntries,
-                queueEntries.ConvertAll(e => e.Id).ToArray(),
-                queueEntries.ConvertAll(e => e.Queue).ToArray()));
+            commands.Add(QueueEntries(queueEntries));
         }
 
         return commands;
     }
+
+    /// <summary>The state rows of <paramref name="states"/>, their ids given.</summary>
+    public NpgsqlBatchCommand States(List<(long JobId, RecordedState State)> states) =>
+        Command(
+            _insertStates,
+            states.ConvertAll(s => s.State.Id).ToArray(),
+            states.ConvertAll(s => s.JobId).ToArray(),
+            states.ConvertAll(s => s.State.Name).ToArray(),
+            states.ConvertAll(s => s.State.Reason).ToArray(),
+            states.ConvertAll(s => s.State.CreatedAt).ToArray(),
+            states.ConvertAll(s => Json(s.State.Data, "{}")).ToArray());
+
+    /// <summary>The job queue rows of <paramref name="entries"/>, as Hangfire.PostgreSql's default queue provider adds them.</summary>
+    public NpgsqlBatchCommand QueueEntries(List<(long Id, string Queue)> entries) =>
+        Command(_insertQueueEntries, entries.ConvertAll(e => e.Id).ToArray(), entries.ConvertAll(e => e.Queue).ToArray());
+
+    /// <summary>Reads the rows of existing jobs and of their current states, then their parameters: two results.</summary>
+    public NpgsqlBatch SelectJobs(NpgsqlConnection connection, long[] jobIds)
+    {
+        var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(Command(_selectJobs, jobIds));
+        batch.BatchCommands.Add(Command(_selectParameters, jobIds));
+        return batch;
+    }
+
+    /// <summary>Sets the current state (when given) and the expiry of existing jobs (see <see cref="JobRowChange"/>).</summary>
+    public NpgsqlBatchCommand UpdateJobs(IReadOnlyList<JobRowChange> jobs) =>
+        Command(
+            _updateJobs,
+            jobs.Select(j => j.Id).ToArray(),
+            jobs.Select(j => j.CurrentState?.Id).ToArray(),
+            jobs.Select(j => j.CurrentState?.Name).ToArray(),
+            jobs.Select(j => (int)j.Expiry).ToArray(),
+            jobs.Select(j => j.ExpireInSeconds).ToArray());
+
+    /// <summary>Adds the members to their sets, or updates their scores; each (key, value) once.</summary>
+    public NpgsqlBatchCommand AddToSets(IReadOnlyList<SetAddWrite> adds) =>
+        Command(_addToSets, adds.Select(a => a.Key).ToArray(), adds.Select(a => a.Value).ToArray(), adds.Select(a => a.Score).ToArray());
+
+    /// <summary>Removes the members from their sets.</summary>
+    public NpgsqlBatchCommand RemoveFromSets(IReadOnlyList<SetRemoveWrite> removes) =>
+        Command(_removeFromSets, removes.Select(r => r.Key).ToArray(), removes.Select(r => r.Value).ToArray());
+
+    /// <summary>One counter row per increment or decrement, as Hangfire.PostgreSql inserts them one by one.</summary>
+    public NpgsqlBatchCommand AddToCounters(IReadOnlyList<CounterWrite> counters) =>
+        Command(
+            _addToCounters,
+            counters.Select(c => c.Key).ToArray(),
+            counters.Select(c => (long)c.Value).ToArray(),
+            counters.Select(c => c.ExpireInSeconds).ToArray());
 
     /// <summary>Tells the workers of every process listening for new jobs that some were added.</summary>
     public static NpgsqlBatchCommand Notify() => new($"NOTIFY {JobNotificationChannel}");

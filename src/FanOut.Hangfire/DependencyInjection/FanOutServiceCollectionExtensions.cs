@@ -65,6 +65,7 @@ public static class FanOutServiceCollectionExtensions
         services.TryAddSingleton<IFanOutRuns>(sp => sp.GetRequiredService<FanOutRuns>());
 #pragma warning disable FANOUT0001 // The default of the library's own experimental seam.
         services.TryAddSingleton<IFanOutLimitLock, StorageLimitLock>();
+        services.TryAddSingleton<IFanOutStateChangeWriter, HangfireStateChangeWriter>();
 #pragma warning restore FANOUT0001
         services.TryAddSingleton<FlowLocks>();
         services.TryAddSingleton<ThrottledStarts>();

@@ -8,6 +8,8 @@ using Hangfire.States;
 using Hangfire.Storage;
 using Microsoft.Extensions.Logging;
 
+#pragma warning disable FANOUT0001 // The library's own use of its experimental state-change seam.
+
 namespace FanOut.Hangfire.Flow;
 
 /// <summary>
@@ -26,7 +28,8 @@ internal sealed partial class FlowControl(
     IJobCancellation cancellations,
     Pauses pauses,
     TimeProvider time,
-    ILogger<FlowControl> logger) : IJobFlow
+    ILogger<FlowControl> logger,
+    IFanOutStateChangeWriter stateChanges) : IJobFlow
 {
     // How many waiting jobs one state change may release: more than one only after a limit was raised.
     private const int MaxReleasesPerChange = 1_000;
@@ -503,16 +506,20 @@ internal sealed partial class FlowControl(
     /// Moves the jobs of <paramref name="jobIds"/> still waiting for a slot of <paramref name="budget"/> (or parked for a
     /// throttled start) to <paramref name="state"/>, many in one transaction, under the limit's lock held until it has
     /// committed: each leaves the line (a parked one lets its slot go) as a job deleted while it waits does. Returns how
-    /// many it moved; those no longer waiting are left as they are.
+    /// many it moved; those no longer waiting are left as they are. The batch goes through the
+    /// <see cref="IFanOutStateChangeWriter"/>, so a storage package can send its writes in a few statements; each attempt
+    /// takes the lock and reads the limit afresh, so one whose commit failed leaves nothing behind.
     /// </summary>
     public int LeaveWaiting(RegisteredLimit budget, IReadOnlyList<string> jobIds, Func<IState> state)
     {
-        using var scope = EnterScope();
-        var view = ViewOf(scope, budget);
-        var connection = view.Connection;
         var moved = 0;
-        using (var transaction = connection.CreateWriteTransaction())
+        using var generic = hangfire.Storage.GetConnection();
+        stateChanges.Write(new FanOutStateChanges(hangfire.Storage, generic, jobIds, connection =>
         {
+            moved = 0;
+            using var scope = EnterScope();
+            var view = ViewOf(scope, budget);
+            using var transaction = connection.CreateWriteTransaction();
             foreach (var jobId in jobIds)
             {
                 var data = connection.GetJobData(jobId);
@@ -536,7 +543,7 @@ internal sealed partial class FlowControl(
             Fill(scope, view, transaction, time.GetUtcNow());
             view.Flush(transaction);
             transaction.Commit();
-        }
+        }));
 
         return moved;
     }

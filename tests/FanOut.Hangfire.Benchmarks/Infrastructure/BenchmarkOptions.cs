@@ -59,10 +59,14 @@ internal sealed record BenchmarkOptions(
               From the trigger to the run complete with 1 to S Hangfire server processes (3 by default) of W workers each
               sharing one PostgreSQL, per-item (N items, 10,000 by default) and batched (M items, 10 times N by default),
               with the CPU time per 1,000 items of the servers, the sender and PostgreSQL (the model of docs/scaling.md).
+          cancel --storage postgres|inmemory --items N
+              A cancelled run's waiting jobs deleted per second: N items waiting behind a concurrency limit of 1, from
+              CancelAsync until none waits (generic path and, on PostgreSQL, the fast path), against a loop of
+              IBackgroundJobClient.Delete of as many plain jobs scheduled a day ahead.
           memory --items N
               Peak working set of a process dispatching N items from a streaming source into PostgreSQL, beside 10,000 items.
 
-          --profile true     (flow, execute, end-to-end, scaling) list the statements each run executed most often, per job;
+          --profile true     (flow, execute, end-to-end, scaling, cancel) list the statements each run executed most often, per job;
                              (dispatch) the fast path's CPU, allocations and statement time per job
           --repeat R         runs of each measurement; the best counts (3 by default)
           --durable false    start the throwaway cluster with fsync and synchronous_commit off, as the tests do
