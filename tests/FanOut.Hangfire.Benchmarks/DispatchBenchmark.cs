@@ -82,7 +82,7 @@ internal static class DispatchBenchmark
         Console.WriteLine(
             $"    process CPU {Format.Plain(cpu.TotalMicroseconds / items, 1)} µs per job, {Format.Plain((double)allocated / items / 1024, 2)} KB allocated per job; " +
             $"database {Format.Plain(statements.Sum(s => s.Milliseconds) * 1000 / items, 1)} µs per job executing statements");
-        foreach (var (calls, ms, query) in statements.OrderByDescending(s => s.Milliseconds).Take(8))
+        foreach (var (calls, ms, query) in statements.OrderByDescending(s => s.Milliseconds).Take(16))
         {
             Console.WriteLine($"    {Format.Plain(ms * 1000 / items, 2),7} µs per job {Format.Plain((double)calls / items, 4),8} per job  {query[..Math.Min(query.Length, 110)]}");
         }
@@ -133,6 +133,7 @@ internal static class DispatchBenchmark
 
             var elapsed = clock.Elapsed;
             var cpuTaken = Cpu(postgres) - cpuWithDatabase;
+            var processCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             if (profile)
             {
                 await PrintProfileAsync(postgres!, connectionString!, items, Process.GetCurrentProcess().TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated);
@@ -141,6 +142,11 @@ internal static class DispatchBenchmark
             if (path == Path.FastPath)
             {
                 BenchHost.ThrowIfFastPathNotTaken(host);
+                if (cpuTaken is { } total)
+                {
+                    Console.WriteLine(
+                        $"    CPU per job: this process {Format.Plain(processCpu.TotalMicroseconds / items, 1)} µs, PostgreSQL {Format.Plain((total - processCpu).TotalMicroseconds / items, 1)} µs");
+                }
             }
 
             return new Measurement(items, elapsed, cpuTaken);
