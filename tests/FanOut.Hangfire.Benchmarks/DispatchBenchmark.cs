@@ -60,7 +60,7 @@ internal static class DispatchBenchmark
         var baseline = plain.Value.PerSecond;
         var table = new ResultTable(
             $"dispatch · {options.Storage} · {Format.Count(items)} items · best of {options.Repeat}",
-            "Creating one no-op job per item", "items timed", "best time", "jobs/s", "vs plain loop");
+            "Creating one no-op job per item", "items timed", "best time", "jobs/s", "vs plain loop", "least CPU per job");
         Row(table, "Plain Hangfire: `IBackgroundJobClient.Enqueue` in a loop", plain, baseline, sample < items);
         Row(table, "FanOut, generic path (any storage)", generic, baseline, onPostgres && sample < items);
         if (onPostgres)
@@ -82,11 +82,15 @@ internal static class DispatchBenchmark
         Console.WriteLine(
             $"    process CPU {Format.Plain(cpu.TotalMicroseconds / items, 1)} µs per job, {Format.Plain((double)allocated / items / 1024, 2)} KB allocated per job; " +
             $"database {Format.Plain(statements.Sum(s => s.Milliseconds) * 1000 / items, 1)} µs per job executing statements");
-        foreach (var (calls, ms, query) in statements.OrderByDescending(s => s.Milliseconds).Take(8))
+        foreach (var (calls, ms, query) in statements.OrderByDescending(s => s.Milliseconds).Take(16))
         {
             Console.WriteLine($"    {Format.Plain(ms * 1000 / items, 2),7} µs per job {Format.Plain((double)calls / items, 4),8} per job  {query[..Math.Min(query.Length, 110)]}");
         }
     }
+
+    // This process's CPU (every thread) and, on a throwaway cluster, PostgreSQL's: what a job costs the machine.
+    private static TimeSpan? Cpu(BenchmarkPostgres? postgres) =>
+        postgres is null ? Process.GetCurrentProcess().TotalProcessorTime : postgres.Cpu() + Process.GetCurrentProcess().TotalProcessorTime;
 
     private static void Row(ResultTable table, string label, Best best, double baseline, bool sample) =>
         table.Add(
@@ -94,7 +98,8 @@ internal static class DispatchBenchmark
             Format.Count(best.Value.Jobs) + (sample ? " (sample)" : string.Empty),
             Format.Seconds(best.Value.Elapsed),
             Format.Rate(best.Value.PerSecond),
-            Format.Ratio(best.Value.PerSecond / baseline));
+            Format.Ratio(best.Value.PerSecond / baseline),
+            best.LeastCpuPerJob is { } cpu ? $"{Format.Plain(cpu * 1000, 1)} µs" : "n/a");
 
     private static async Task<Measurement> MeasureAsync(BenchmarkPostgres? postgres, Path path, int items, bool profile = false)
     {
@@ -109,6 +114,7 @@ internal static class DispatchBenchmark
             }
 
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var cpuWithDatabase = Cpu(postgres);
             var allocated = GC.GetTotalAllocatedBytes();
             var clock = Stopwatch.StartNew();
             if (path == Path.PlainLoop)
@@ -126,6 +132,8 @@ internal static class DispatchBenchmark
             }
 
             var elapsed = clock.Elapsed;
+            var cpuTaken = Cpu(postgres) - cpuWithDatabase;
+            var processCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             if (profile)
             {
                 await PrintProfileAsync(postgres!, connectionString!, items, Process.GetCurrentProcess().TotalProcessorTime - cpu, GC.GetTotalAllocatedBytes() - allocated);
@@ -134,9 +142,14 @@ internal static class DispatchBenchmark
             if (path == Path.FastPath)
             {
                 BenchHost.ThrowIfFastPathNotTaken(host);
+                if (cpuTaken is { } total)
+                {
+                    Console.WriteLine(
+                        $"    CPU per job: this process {Format.Plain(processCpu.TotalMicroseconds / items, 1)} µs, PostgreSQL {Format.Plain((total - processCpu).TotalMicroseconds / items, 1)} µs");
+                }
             }
 
-            return new Measurement(items, elapsed);
+            return new Measurement(items, elapsed, cpuTaken);
         }
         finally
         {

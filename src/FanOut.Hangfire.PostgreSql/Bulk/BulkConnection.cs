@@ -54,7 +54,7 @@ internal sealed class BulkConnection : ForwardingConnection
     public NpgsqlConnection Database => _database ??= _target.Open();
 
     /// <summary>Sends the chunk's rows on <see cref="Database"/>, in the transaction the chunk commits in.</summary>
-    public RowSender Sender => _sender ??= new RowSender(Database);
+    public RowSender Sender => _sender ??= new RowSender(Database, _target.Statements);
 
     public override IWriteOnlyTransaction CreateWriteTransaction() => new BulkTransaction(this);
 

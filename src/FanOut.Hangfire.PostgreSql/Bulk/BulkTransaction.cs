@@ -190,7 +190,7 @@ internal sealed class BulkTransaction(BulkConnection connection) : RecordingTran
             states[i].Id = ids[i];
         }
 
-        connection.Sender.Send(connection.Target.Statements.JobRows(_sealed, connection.Invocations, connection.Json));
+        connection.Sender.Send(JobRowSet.Of(_sealed, connection.Invocations, connection.Json));
         _sealed.Clear();
     }
 

@@ -131,29 +131,29 @@ internal sealed class ChunkStatements
     /// <param name="jobs">The jobs.</param>
     /// <param name="chunkInvocations">The chunk's invocation data, shared by the calls for one chunk; a new one when omitted.</param>
     /// <param name="json">The chunk's JSON writer, shared by the calls for one chunk; a new one when omitted.</param>
-    public List<NpgsqlBatchCommand> JobRows(IReadOnlyList<RecordedJob> jobs, ChunkInvocations? chunkInvocations = null, RowJson? json = null)
+    public List<NpgsqlBatchCommand> JobRows(IReadOnlyList<RecordedJob> jobs, ChunkInvocations? chunkInvocations = null, RowJson? json = null) =>
+        Inserts(JobRowSet.Of(jobs, chunkInvocations ?? new ChunkInvocations(), json ?? new RowJson()));
+
+    /// <summary>The inserts of <paramref name="rows"/>: one a table that gets rows, the jobs first.</summary>
+    public List<NpgsqlBatchCommand> Inserts(JobRowSet rows)
     {
-        List<NpgsqlBatchCommand> commands = [Jobs(jobs, chunkInvocations ?? new ChunkInvocations(), json ?? new RowJson())];
-        var parameters = jobs.SelectMany(j => j.Parameters.Select(p => (j.Id, p.Key, p.Value))).ToList();
-        if (parameters.Count > 0)
+        List<NpgsqlBatchCommand> commands =
+        [
+            Command(_insertJobs, rows.JobIds, rows.JobStateIds, rows.JobStateNames, rows.JobInvocations, rows.JobArguments, rows.JobCreatedAt, rows.JobExpireAt, rows.JobExpireIn),
+        ];
+        if (rows.ParameterJobIds.Length > 0)
         {
-            commands.Add(Command(
-                _insertParameters,
-                parameters.ConvertAll(p => p.Id).ToArray(),
-                parameters.ConvertAll(p => p.Key).ToArray(),
-                parameters.ConvertAll(p => p.Value).ToArray()));
+            commands.Add(Command(_insertParameters, rows.ParameterJobIds, rows.ParameterNames, rows.ParameterValues));
         }
 
-        var states = jobs.SelectMany(j => j.States.Select(s => (JobId: j.Id, State: s))).ToList();
-        if (states.Count > 0)
+        if (rows.StateIds.Length > 0)
         {
-            commands.Add(States(states));
+            commands.Add(Command(_insertStates, rows.StateIds, rows.StateJobIds, rows.StateNames, rows.StateReasons, rows.StateCreatedAt, rows.StateData));
         }
 
-        var queueEntries = jobs.SelectMany(j => j.Queues.Select(q => (j.Id, Queue: q))).ToList();
-        if (queueEntries.Count > 0)
+        if (rows.QueueJobIds.Length > 0)
         {
-            commands.Add(QueueEntries(queueEntries));
+            commands.Add(Command(_insertQueueEntries, rows.QueueJobIds, rows.Queues));
         }
 
         return commands;
@@ -224,34 +224,6 @@ internal sealed class ChunkStatements
 
     public NpgsqlBatchCommand RemoveFromSet(string key, string value) => Command(_removeFromSet, key, value);
 
-    private NpgsqlBatchCommand Jobs(IReadOnlyList<RecordedJob> jobs, ChunkInvocations chunkInvocations, RowJson json)
-    {
-        var count = jobs.Count;
-        var ids = new long[count];
-        var currentStates = new long?[count];
-        var stateNames = new string?[count];
-        var invocations = new string[count];
-        var arguments = new string[count];
-        var createdAt = new DateTime[count];
-        var expireAt = new DateTime?[count];
-        var expireIn = new long?[count];
-        for (var i = 0; i < count; i++)
-        {
-            var job = jobs[i];
-            var invocation = chunkInvocations.Of(job.Job);
-            ids[i] = job.Id;
-            currentStates[i] = job.CurrentState?.Id;
-            stateNames[i] = job.CurrentState?.Name;
-            invocations[i] = Json(json.Invocation(invocation), "{}");
-            arguments[i] = Json(invocation.Arguments, "[]");
-            createdAt[i] = job.CreatedAt;
-            expireAt[i] = job.ExpireAt;
-            expireIn[i] = job.ExpireInSeconds;
-        }
-
-        return Command(_insertJobs, ids, currentStates, stateNames, invocations, arguments, createdAt, expireAt, expireIn);
-    }
-
     private static long[] ReadIds(NpgsqlDataReader reader, int count)
     {
         var ids = new long[count];
@@ -285,7 +257,7 @@ internal sealed class ChunkStatements
     };
 
     // Hangfire.PostgreSql stores an empty or missing JSON value as an empty object or array.
-    private static string Json(string? value, string empty) => string.IsNullOrEmpty(value) ? empty : value;
+    internal static string Json(string? value, string empty) => string.IsNullOrEmpty(value) ? empty : value;
 
     internal static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 

@@ -10,12 +10,12 @@ namespace FanOut.Hangfire.PostgreSql.Bulk;
 /// <see cref="Idle"/>. The first failure stops the batches after it and fails <see cref="Idle"/>; disposing without
 /// committing rolls back.
 /// </summary>
-internal sealed class RowSender(NpgsqlConnection database) : IDisposable
+internal sealed class RowSender(NpgsqlConnection database, ChunkStatements statements) : IDisposable
 {
     private Task _sending = Task.CompletedTask;
     private NpgsqlTransaction? _transaction;
 
-    public void Send(IReadOnlyList<NpgsqlBatchCommand> rows)
+    public void Send(JobRowSet rows)
     {
         var previous = _sending;
         _sending = Task.Run(() => WriteAfterAsync(previous, rows));
@@ -46,13 +46,13 @@ internal sealed class RowSender(NpgsqlConnection database) : IDisposable
 
     // Asynchronous all the way: a thread-pool thread blocked on the database while the dispatching thread waits for it
     // starves a small pool, and the pool adds threads only slowly.
-    private async Task WriteAfterAsync(Task previous, IReadOnlyList<NpgsqlBatchCommand> rows)
+    private async Task WriteAfterAsync(Task previous, JobRowSet rows)
     {
         await previous.ConfigureAwait(false);
         _transaction ??= await database.BeginTransactionAsync(IsolationLevel.ReadCommitted).ConfigureAwait(false);
         var batch = new NpgsqlBatch(database, _transaction);
         await using var _ = batch.ConfigureAwait(false);
-        foreach (var row in rows)
+        foreach (var row in statements.Inserts(rows))
         {
             batch.BatchCommands.Add(row);
         }
