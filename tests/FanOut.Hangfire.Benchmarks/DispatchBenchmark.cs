@@ -29,7 +29,7 @@ internal static class DispatchBenchmark
 
         // The loop takes minutes for 100,000 jobs on PostgreSQL; its rate is what counts, and a sample shows it.
         var sample = onPostgres ? Math.Min(items, options.BaselineItems) : items;
-        await using var postgres = onPostgres ? await BenchmarkPostgres.StartAsync(options.Durable) : null;
+        await using var postgres = onPostgres ? await BenchmarkPostgres.StartAsync(options.Durable, workersFetch: false) : null;
         var profile = options.Profile && postgres is not null && await postgres.CountStatementsAsync();
 
         // One untimed pass of each path first: .NET compiles hot code in tiers, and a process's first thousands of jobs
