@@ -16,7 +16,7 @@ namespace FanOut.Hangfire.PostgreSql;
 /// finishes: at most two chunks are in memory. Otherwise, and for a chunk whose filters make a write the fast path does
 /// not, it takes the generic path. Which one is used is logged once; a storage it cannot support is warned about.
 /// </summary>
-internal sealed partial class PostgreSqlChunkWriter(JobStorage storage, ILogger<PostgreSqlChunkWriter> logger) : IFanOutChunkWriter
+internal sealed partial class PostgreSqlChunkWriter(ProbedStorage probed, ILogger<PostgreSqlChunkWriter> logger) : IFanOutChunkWriter
 {
     private readonly Lock _gate = new();
     private FastPathDecision? _decision;
@@ -31,7 +31,7 @@ internal sealed partial class PostgreSqlChunkWriter(JobStorage storage, ILogger<
             {
                 if (_decision is null)
                 {
-                    _decision = FastPathProbe.Probe(storage);
+                    _decision = probed.Decision;
                     LogDispatchPath(_decision.Description);
                 }
 

@@ -26,6 +26,7 @@ public static class PostgreSqlFanOutBuilderExtensions
     public static IFanOutBuilder UsePostgreSqlDispatch(this IFanOutBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<ProbedStorage>();
         UseAdvisoryLimitLock(builder.Services);
         builder.Services.Replace(ServiceDescriptor.Singleton<IFanOutStateChangeWriter, PostgreSqlStateChangeWriter>());
         return builder.UseChunkWriter<PostgreSqlChunkWriter>();
@@ -42,7 +43,7 @@ public static class PostgreSqlFanOutBuilderExtensions
 
         var previous = services.LastOrDefault(d => d.ServiceType == typeof(IFanOutLimitLock) && !d.IsKeyedService)
             ?? throw new InvalidOperationException("UsePostgreSqlDispatch needs the builder returned by AddFanOut.");
-        services.AddSingleton(sp => new PostgreSqlLimitLock(sp.GetRequiredService<JobStorage>(), () => Create(sp, previous)));
+        services.AddSingleton(sp => new PostgreSqlLimitLock(sp.GetRequiredService<ProbedStorage>(), () => Create(sp, previous)));
         services.Replace(ServiceDescriptor.Singleton<IFanOutLimitLock>(sp => sp.GetRequiredService<PostgreSqlLimitLock>()));
     }
 

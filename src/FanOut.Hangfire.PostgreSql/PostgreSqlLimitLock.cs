@@ -9,7 +9,7 @@ namespace FanOut.Hangfire.PostgreSql;
 /// lock that was installed before it, the core's default unless the application chose another. The storage is probed
 /// at the first lock; a probe that fails (the database unreachable) is tried again at the next.
 /// </summary>
-internal sealed class PostgreSqlLimitLock(JobStorage storage, Func<IFanOutLimitLock> previous) : IFanOutLimitLock
+internal sealed class PostgreSqlLimitLock(ProbedStorage probed, Func<IFanOutLimitLock> previous) : IFanOutLimitLock
 {
     private readonly Lock _gate = new();
     private IFanOutLimitLock? _chosen;
@@ -29,7 +29,7 @@ internal sealed class PostgreSqlLimitLock(JobStorage storage, Func<IFanOutLimitL
     public IDisposable Acquire(string resource, TimeSpan timeout) => Chosen.Acquire(resource, timeout);
 
     private IFanOutLimitLock Choose() =>
-        FastPathProbe.Probe(storage).Target is { } target && OpensConnectionsOfItsOwn(target)
+        probed.Decision.Target is { } target && OpensConnectionsOfItsOwn(target)
             ? new AdvisoryLimitLock(target)
             : previous();
 

@@ -15,7 +15,7 @@ namespace FanOut.Hangfire.PostgreSql;
 /// instead of a round trip per read and per write. Otherwise, and once a batch made a write it does not make (which it
 /// then makes again the generic way, nothing of it having been written), it takes the generic path.
 /// </summary>
-internal sealed partial class PostgreSqlStateChangeWriter(JobStorage storage, ILogger<PostgreSqlStateChangeWriter> logger) : IFanOutStateChangeWriter
+internal sealed partial class PostgreSqlStateChangeWriter(ProbedStorage probed, ILogger<PostgreSqlStateChangeWriter> logger) : IFanOutStateChangeWriter
 {
     private readonly Lock _gate = new();
     private FastPathDecision? _decision;
@@ -27,7 +27,7 @@ internal sealed partial class PostgreSqlStateChangeWriter(JobStorage storage, IL
         {
             lock (_gate)
             {
-                return _decision ??= FastPathProbe.Probe(storage);
+                return _decision ??= probed.Decision;
             }
         }
     }

@@ -185,7 +185,7 @@ public sealed class AdvisoryLimitLockTests(PostgresServer postgres)
     private const long PinnedKey = -3104054669928765535;
 
     private static PostgreSqlLimitLock LockOn(string database) =>
-        new(TestHost.Postgres(database), () => throw new InvalidOperationException("The advisory lock was expected."));
+        new(new ProbedStorage(TestHost.Postgres(database)), () => throw new InvalidOperationException("The advisory lock was expected."));
 
     private static void InterlockedMax(ref int target, int value)
     {
