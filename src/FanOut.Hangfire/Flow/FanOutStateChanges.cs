@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using Hangfire;
 using Hangfire.Storage;
 
 namespace FanOut.Hangfire.Flow;
@@ -14,18 +13,14 @@ public sealed class FanOutStateChanges
 {
     private readonly Action<IStorageConnection> _apply;
 
-    internal FanOutStateChanges(JobStorage storage, IStorageConnection connection, IReadOnlyList<string> jobIds, Action<IStorageConnection> apply)
+    internal FanOutStateChanges(IStorageConnection connection, IReadOnlyList<string> jobIds, Action<IStorageConnection> apply)
     {
-        Storage = storage;
         Connection = connection;
         JobIds = jobIds;
         _apply = apply;
     }
 
-    /// <summary>Gets the Hangfire storage the application configured.</summary>
-    public JobStorage Storage { get; }
-
-    /// <summary>Gets a connection to <see cref="Storage"/>, open until <see cref="IFanOutStateChangeWriter.Write"/> returns.</summary>
+    /// <summary>Gets a connection to the application's Hangfire storage, open until <see cref="IFanOutStateChangeWriter.Write"/> returns.</summary>
     public IStorageConnection Connection { get; }
 
     /// <summary>

@@ -514,7 +514,7 @@ internal sealed partial class FlowControl(
     {
         var moved = 0;
         using var generic = hangfire.Storage.GetConnection();
-        stateChanges.Write(new FanOutStateChanges(hangfire.Storage, generic, jobIds, connection =>
+        stateChanges.Write(new FanOutStateChanges(generic, jobIds, connection =>
         {
             moved = 0;
             using var scope = EnterScope();
